@@ -1,0 +1,5 @@
+import sys
+
+from lmad.cli import main
+
+sys.exit(main())

@@ -1,0 +1,270 @@
+"""LM-AD and its baselines in one model class, chosen by ``LMADConfig.architecture``.
+
+    points (B, N, 3)
+      -> PointNet2Backbone                        (B, C, N)
+      -> Conv1d + BatchNorm to the LM width d     point tokens h (B, N, d)
+      -> "aqm":             AQM(names | h)        g (B, K, d)   then AffordanceHead(h, g)
+         "cross_attention": frozen LM(names) -> one CrossAttention to h -> g, then AffordanceHead
+         "cosine":          frozen LM(names) = t (K, d); logit_scale * cos(h, t)   (OpenAD)
+      -> logits (B, K, N)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from lmad.models.aqm import AffordanceQueryModule
+from lmad.models.attention import CrossAttention
+from lmad.models.heads import AffordanceHead, CosineHead
+from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model, weights_fingerprint
+from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
+from lmad.ops import farthest_point_sample, gather_points
+
+ARCHITECTURES = ("aqm", "cross_attention", "cosine")
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+LANGUAGE_MODEL_PREFIX = "query_module.language_model."
+
+
+@dataclass
+class LMADConfig:
+    """Everything that defines a model; saved as ``config.json`` beside the weights.
+
+    Attributes:
+        name: registry name of the variant (``available_models()``).
+        architecture: ``"aqm"`` (LM-AD), ``"cross_attention"`` (no-AQM ablation) or ``"cosine"``
+            (OpenAD-style).
+        backbone: ``"default"``, ``"lite"`` or a ``PointNet2Config`` dict.
+        language_model: local folder or cached name of a BERT model; the default is embedded.
+        language_model_config: if set, a randomly initialised BERT with these ``BertConfig``
+            fields replaces the pretrained weights (tests and cost studies).
+        aqm_blocks: blocks that get a cross-attention (``None``: all; ``[-1]``: the last one).
+        aqm_point_tokens: attend to this many farthest-point-sampled point tokens instead of all
+            N (``None``: all, as the paper).
+        freeze_language_model: keep the pretrained LM fixed (only new layers learn); it then
+            runs without dropout and is left out of checkpoints.
+        dropout: dropout in the new layers.
+    """
+
+    name: str = "lmad"
+    architecture: str = "aqm"
+    backbone: str | dict = "default"
+    language_model: str = DEFAULT_LANGUAGE_MODEL
+    language_model_config: dict | None = None
+    aqm_blocks: list[int] | None = None
+    aqm_point_tokens: int | None = None
+    freeze_language_model: bool = True
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LMADConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown model config keys {unknown}; known keys: {sorted(known)}")
+        return cls(**data)
+
+
+class LMAD(nn.Module):
+    """Language-conditioned affordance detector: ``model(points, queries) -> logits (B, K, N)``."""
+
+    def __init__(self, config: LMADConfig | None = None, **overrides):
+        super().__init__()
+        config = config or LMADConfig()
+        if overrides:
+            config = LMADConfig.from_dict({**config.to_dict(), **overrides})
+        self.config = config
+        backbone_config = (
+            PointNet2Config.from_dict(config.backbone) if isinstance(config.backbone, dict) else config.backbone
+        )
+        self.backbone = PointNet2Backbone(backbone_config)
+        language_model, self.tokenizer = load_language_model(config.language_model, config.language_model_config)
+        lm_config = language_model.config
+        width, heads, eps = lm_config.hidden_size, lm_config.num_attention_heads, lm_config.layer_norm_eps
+        self.projection = nn.Sequential(nn.Conv1d(self.backbone.out_channels, width, 1), nn.BatchNorm1d(width))
+        aqm_blocks = config.aqm_blocks if config.architecture == "aqm" else []
+        self.query_module = AffordanceQueryModule(language_model, aqm_blocks, config.dropout)
+        if config.architecture == "cross_attention":
+            self.query_fusion = CrossAttention(width, heads, config.dropout, eps)
+        self.head = (CosineHead() if config.architecture == "cosine"
+                     else AffordanceHead(width, heads, config.dropout, eps))
+        if config.freeze_language_model:
+            for parameter in self.query_module.language_model.parameters():
+                parameter.requires_grad_(False)
+        self._token_cache: dict[tuple[str, ...], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    # ---- text --------------------------------------------------------------------------------
+
+    def tokenize(self, queries: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """K free-text queries -> input_ids, attention_mask (K, T). ``wrap_grasp`` reads as ``wrap grasp``."""
+        if isinstance(queries, str) or not queries:
+            raise ValueError("queries must be a non-empty list of strings, e.g. ['grasp', 'pour', 'none']")
+        key = tuple(queries)
+        if key not in self._token_cache:
+            texts = [str(q).replace("_", " ").strip() for q in queries]
+            empty = [i for i, t in enumerate(texts) if not t]
+            if empty:
+                raise ValueError(f"queries {empty} are empty strings; every query needs at least one word")
+            tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+            self._token_cache[key] = (tokens["input_ids"], tokens["attention_mask"])
+        ids, mask = self._token_cache[key]
+        return ids.to(device), mask.to(device)
+
+    # ---- forward -------------------------------------------------------------------------------
+
+    def point_tokens(self, points: torch.Tensor) -> torch.Tensor:
+        """points: (B, N, 3) -> point tokens h: (B, N, d)."""
+        if points.dim() != 3 or points.shape[-1] != 3:
+            raise ValueError(f"points must have shape (B, N, 3), got {tuple(points.shape)}")
+        return self.projection(self.backbone(points)).transpose(1, 2)
+
+    def forward(self, points: torch.Tensor, queries: list[str], return_attention: bool = False):
+        """Score every point against every query.
+
+        Args:
+            points: (B, N, 3) float, normalised to the unit sphere (see ``lmad.data``).
+            queries: K affordance names or phrases, shared by the batch.
+            return_attention: also return the AQM cross-attention over the points.
+
+        Returns:
+            logits: (B, K, N). With ``return_attention`` a tuple (logits, attention) where
+            attention is (B, blocks, K, M): per AQM block, each query's attention over its
+            M point tokens, averaged over heads and over the query's tokens (empty for
+            models without an AQM).
+        """
+        input_ids, attention_mask = self.tokenize(queries, points.device)
+        tokens = self.point_tokens(points)
+        attention = []
+        if self.config.architecture == "aqm":
+            context = self._aqm_context(points, tokens)
+            names, attention = self.query_module(input_ids, attention_mask, context, return_attention)
+        else:
+            names = self._frozen_name_embeddings(input_ids, attention_mask)  # (1, K, d)
+            if self.config.architecture == "cross_attention":
+                names = names.expand(points.shape[0], -1, -1)
+                names, _ = self.query_fusion(names, *self.query_fusion.keys_values(tokens))
+        logits = self.head(tokens, names)
+        if not return_attention:
+            return logits
+        return logits, self._summarise_attention(attention, attention_mask, points.shape[0])
+
+    def _aqm_context(self, points: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        count = self.config.aqm_point_tokens
+        if count is None or count >= points.shape[1]:
+            return tokens
+        return gather_points(tokens, farthest_point_sample(points, count))
+
+    def _frozen_name_embeddings(self, input_ids, attention_mask) -> torch.Tensor:
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_language_model):
+            names, _ = self.query_module(input_ids, attention_mask)
+        return names
+
+    @staticmethod
+    def _summarise_attention(attention, attention_mask, batch) -> torch.Tensor:
+        if not attention:
+            return torch.zeros(batch, 0, attention_mask.shape[0], 0)
+        weight = attention_mask.to(attention[0].dtype)[None, :, :, None]  # (1, K, T, 1)
+        per_block = [(a.mean(1) * weight).sum(2) / weight.sum(2) for a in attention]  # (B, K, M)
+        return torch.stack(per_block, dim=1)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.config.freeze_language_model:  # a frozen LM runs deterministically
+            self.query_module.language_model.eval()
+        return self
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def _stores_language_model(self) -> bool:
+        return not self.config.freeze_language_model or self.config.language_model_config is not None
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` (atomically) into ``directory``.
+
+        A frozen pretrained LM is not stored: the config names it and records a fingerprint of
+        its weights, which loading checks.
+        """
+        from safetensors.torch import save_file
+
+        from lmad import __version__
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        if not self._stores_language_model():
+            state = {k: v for k, v in state.items() if not k.startswith(LANGUAGE_MODEL_PREFIX)}
+        meta = {
+            "lmad_version": __version__,
+            "model": self.config.to_dict(),
+            "language_model_fingerprint": weights_fingerprint(self.query_module.language_model),
+            "language_model_stored": self._stores_language_model(),
+        }
+        _atomic_write(directory / WEIGHTS_FILE, lambda path: save_file(state, str(path), metadata={"format": "pt"}))
+        _atomic_write(directory / CONFIG_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, map_location: str | torch.device = "cpu") -> "LMAD":
+        """Build the model from ``config.json`` and load ``model.safetensors`` (no pickle).
+
+        Raises ``ValueError`` naming every missing, unexpected or mis-shaped tensor.
+        """
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        for required in (CONFIG_FILE, WEIGHTS_FILE):
+            if not (directory / required).is_file():
+                raise FileNotFoundError(f"{directory} is not an lmad checkpoint: {required} is missing")
+        meta = json.loads((directory / CONFIG_FILE).read_text())
+        model = cls(LMADConfig.from_dict(meta["model"]))
+        state = load_file(str(directory / WEIGHTS_FILE), device=str(map_location))
+        model.load_checked_state_dict(state, partial_language_model=not meta.get("language_model_stored", True))
+        if not meta.get("language_model_stored", True):
+            found = weights_fingerprint(model.query_module.language_model)
+            if found != meta.get("language_model_fingerprint"):
+                raise ValueError(
+                    f"checkpoint {directory} was trained on language model {meta['model']['language_model']!r} "
+                    f"with weights fingerprint {meta.get('language_model_fingerprint')}, but the model found "
+                    f"here has fingerprint {found}: install the same language model version"
+                )
+        return model.to(map_location)
+
+    def load_checked_state_dict(self, state: dict[str, torch.Tensor], partial_language_model: bool = False) -> None:
+        """Load weights, failing with a list of every name or shape that does not match."""
+        expected = self.state_dict()
+        if partial_language_model:
+            expected = {k: v for k, v in expected.items() if not k.startswith(LANGUAGE_MODEL_PREFIX)}
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        mismatched = [
+            f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(expected[k].shape)}"
+            for k in sorted(set(state) & set(expected)) if state[k].shape != expected[k].shape
+        ]
+        if missing or unexpected or mismatched:
+            problems = [("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched)]
+            lines = [f"  {kind} ({len(items)}): " + ", ".join(items[:20]) + (" ..." if len(items) > 20 else "")
+                     for kind, items in problems if items]
+            raise ValueError("checkpoint does not match the model built from its config:\n" + "\n".join(lines))
+        self.load_state_dict(state, strict=not partial_language_model)
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    temporary.replace(path)

@@ -1,0 +1,188 @@
+import json
+
+import pytest
+import torch
+
+from lmad import LMAD, available_models, build_model
+from lmad.models import AffordanceQueryModule, LanguageModelNotFoundError, load_language_model
+
+QUERIES = ["grasp", "contain", "wrap_grasp", "where to sit", "none"]
+
+
+@pytest.fixture(autouse=True)
+def seed():
+    torch.manual_seed(0)
+
+
+def test_available_models_lists_the_variants():
+    assert set(available_models()) >= {"lmad", "lmad_aqm1", "lmad_aqm3", "no_aqm", "openad"}
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("pointbert")
+
+
+@pytest.mark.parametrize("name", ["lmad", "lmad_aqm1", "no_aqm", "openad"])
+@pytest.mark.parametrize("k,n", [(1, 50), (5, 64), (19, 40)])
+def test_output_shapes(tiny_model_overrides, name, k, n):
+    model = build_model(name, **tiny_model_overrides).eval()
+    queries = (QUERIES * 4)[:k]
+    with torch.no_grad():
+        logits = model(torch.rand(2, n, 3), queries)
+    assert logits.shape == (2, k, n)
+    assert torch.isfinite(logits).all()
+
+
+def test_aqm_blocks_per_variant(tiny_model_overrides):
+    overrides = {**tiny_model_overrides, "language_model_config": {**tiny_model_overrides["language_model_config"], "num_hidden_layers": 4}}
+    assert build_model("lmad", **overrides).query_module.blocks == [0, 1, 2, 3]
+    assert build_model("lmad_aqm1", **overrides).query_module.blocks == [3]
+    assert build_model("lmad_aqm3", **overrides).query_module.blocks == [1, 2, 3]
+    assert build_model("no_aqm", **overrides).query_module.blocks == []
+
+
+@pytest.mark.parametrize("name", ["lmad", "no_aqm", "openad"])
+def test_permuting_queries_permutes_logits(tiny_model_overrides, name):
+    model = build_model(name, **tiny_model_overrides).eval()
+    points = torch.rand(2, 48, 3)
+    order = [3, 0, 4, 1, 2]
+    with torch.no_grad():
+        logits = model(points, QUERIES)
+        permuted = model(points, [QUERIES[i] for i in order])
+    assert torch.allclose(permuted, logits[:, order], atol=1e-5)
+
+
+def test_objects_in_a_batch_do_not_interact(tiny_model_overrides):
+    model = build_model("lmad", **tiny_model_overrides).eval()
+    points = torch.rand(3, 40, 3)
+    with torch.no_grad():
+        together = model(points, QUERIES)
+        alone = model(points[1:2], QUERIES)
+    assert torch.allclose(together[1:2], alone, atol=1e-5)
+
+
+def test_text_self_attention_is_bidirectional(tiny_model_overrides):
+    model = build_model("lmad", **tiny_model_overrides).eval()
+    aqm: AffordanceQueryModule = model.query_module
+    ids, mask = model.tokenize(["grasp the handle", "grasp the blade"], torch.device("cpu"))
+    assert torch.equal(ids[0, :3], ids[1, :3]) and not torch.equal(ids[0, 3:], ids[1, 3:])
+    points = torch.randn(1, 10, 32)
+    with torch.no_grad():
+        states, _ = aqm.token_states(ids, mask, points)
+    # token 1 ("grasp") precedes the changed word: only a bidirectional encoder sees the change
+    assert not torch.allclose(states[0, 0, 1], states[0, 1, 1], atol=1e-4)
+
+
+def test_aqm_output_depends_on_the_points(tiny_model_overrides):
+    model = build_model("lmad", **tiny_model_overrides).eval()
+    ids, mask = model.tokenize(QUERIES, torch.device("cpu"))
+    with torch.no_grad():
+        a, _ = model.query_module(ids, mask, torch.randn(1, 10, 32))
+        b, _ = model.query_module(ids, mask, torch.randn(1, 10, 32))
+    assert a.shape == (1, 5, 32) and not torch.allclose(a, b)
+
+
+def test_gradients_reach_new_layers_and_backbone_but_not_frozen_lm(tiny_model_overrides):
+    model = build_model("lmad", **tiny_model_overrides)
+    model.train()
+    model(torch.rand(2, 40, 3), QUERIES).logsumexp(1).mean().backward()
+    grads = {n: p.grad for n, p in model.named_parameters()}
+    for name in ["query_module.cross_attentions.0.query.weight", "query_module.cross_attentions.1.key.weight",
+                 "backbone.set_abstractions.0.branches.0.linears.0.weight", "projection.0.weight",
+                 "head.name_projection.weight"]:
+        assert grads[name] is not None and grads[name].abs().sum() > 0, name
+    lm = [n for n in grads if n.startswith("query_module.language_model.")]
+    assert lm and all(grads[n] is None for n in lm)
+    assert all(not p.requires_grad for p in model.query_module.language_model.parameters())
+
+
+def test_unfrozen_language_model_gets_gradients(tiny_model_overrides):
+    model = build_model("lmad", freeze_language_model=False, **tiny_model_overrides)
+    model(torch.rand(2, 40, 3), QUERIES).mean().backward()
+    weight = model.query_module.language_model.encoder.layer[0].attention.self.query.weight
+    assert weight.grad is not None and weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", available_models())
+def test_every_variant_runs_forward_and_backward(tiny_model_overrides, name):
+    lm = {**tiny_model_overrides["language_model_config"], "num_hidden_layers": 3}  # lmad_aqm3 needs 3
+    model = build_model(name, **{**tiny_model_overrides, "language_model_config": lm}).train()
+    logits = model(torch.rand(2, 36, 3), QUERIES)
+    torch.nn.functional.cross_entropy(logits, torch.randint(0, 5, (2, 36))).backward()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert all(p.grad is not None for p in trainable)
+
+
+def test_openad_logit_scale_starts_at_log_inverse_temperature(tiny_model_overrides):
+    model = build_model("openad", **tiny_model_overrides)
+    assert model.head.logit_scale.item() == pytest.approx(2.6592600, abs=1e-6)
+
+
+def test_fewer_point_tokens_and_attention_maps(tiny_model_overrides):
+    model = build_model("lmad", aqm_point_tokens=16, **tiny_model_overrides).eval()
+    with torch.no_grad():
+        logits, attention = model(torch.rand(2, 40, 3), QUERIES, return_attention=True)
+    assert logits.shape == (2, 5, 40)
+    assert attention.shape == (2, 2, 5, 16)  # (B, blocks, K, M)
+    assert torch.allclose(attention.sum(-1), torch.ones(2, 2, 5), atol=1e-5)
+
+
+def test_save_load_round_trip_gives_identical_logits(tiny_model_overrides, tmp_path):
+    model = build_model("lmad", **tiny_model_overrides)
+    model.train()
+    model(torch.rand(4, 40, 3), QUERIES)  # move BatchNorm statistics away from their start
+    model.eval()
+    points = torch.rand(2, 40, 3)
+    with torch.no_grad():
+        expected = model(points, QUERIES)
+    model.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["model"]["name"] == "lmad"
+    loaded = LMAD.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        assert torch.equal(loaded(points, QUERIES), expected)
+
+
+def test_loading_names_every_mismatch(tiny_model_overrides, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    build_model("lmad", **tiny_model_overrides).save_pretrained(tmp_path)
+    state = load_file(tmp_path / "model.safetensors")
+    state["head.mlp.0.weight"] = torch.zeros(3, 3)
+    state["extra.weight"] = torch.zeros(1)
+    del state["projection.0.bias"]
+    save_file(state, tmp_path / "model.safetensors")
+    with pytest.raises(ValueError) as error:
+        LMAD.from_pretrained(tmp_path)
+    message = str(error.value)
+    assert "projection.0.bias" in message and "extra.weight" in message and "head.mlp.0.weight" in message
+
+
+def test_missing_checkpoint_and_language_model_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        LMAD.from_pretrained(tmp_path)
+    with pytest.raises(LanguageModelNotFoundError, match="never downloads"):
+        load_language_model(str(tmp_path / "no-such-model"))
+
+
+def test_bad_queries_are_refused(tiny_model_overrides):
+    model = build_model("lmad", **tiny_model_overrides)
+    with pytest.raises(ValueError, match="non-empty list"):
+        model(torch.rand(1, 40, 3), "grasp")
+    with pytest.raises(ValueError, match="empty strings"):
+        model(torch.rand(1, 40, 3), ["grasp", "  "])
+    with pytest.raises(ValueError, match="at least 32 points"):
+        model(torch.rand(1, 20, 3), ["grasp"])
+
+
+@pytest.mark.slow
+def test_embedded_minilm_integration(tmp_path):
+    model = build_model("lmad", backbone="lite")
+    assert model.query_module.hidden_size == 384 and len(model.query_module.blocks) == 6
+    model.eval()
+    with torch.no_grad():
+        logits = model(torch.rand(1, 256, 3), ["grasp", "pour", "where to sit"])
+    assert logits.shape == (1, 3, 256)
+    model.save_pretrained(tmp_path)
+    size = (tmp_path / "model.safetensors").stat().st_size
+    assert size < 25e6  # the frozen LM is not stored
+    with torch.no_grad():
+        assert torch.equal(LMAD.from_pretrained(tmp_path).eval()(torch.rand(1, 256, 3) * 0 + 0.1, ["grasp"]),
+                           model(torch.rand(1, 256, 3) * 0 + 0.1, ["grasp"]))
