@@ -33,8 +33,9 @@ def synchronize(device):
 
 
 def time_call(fn, device, repeats):
-    """Median wall time of ``repeats`` calls after one warm-up call."""
-    fn()
+    """Median wall time of ``repeats`` calls after three warm-up calls."""
+    for _ in range(3):
+        fn()
     times = []
     for _ in range(repeats):
         synchronize(device)
@@ -114,7 +115,7 @@ def breakdown(model, num_points, device, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--train-repeats", type=int, default=3)
     parser.add_argument("--train-batch", type=int, default=16)
     parser.add_argument("--num-points", type=int, default=2048)
@@ -136,7 +137,7 @@ def main(argv=None):
     for name, model in [("lmad", ours), ("reference", reference), ("lite", lite)]:
         results[name] = {
             "forward_b1": forward_time(model, 1, n, device, args.repeats),
-            "forward_b16": forward_time(model, 16, n, device, max(1, args.repeats // 2)),
+            "forward_b16": forward_time(model, 16, n, device, max(1, args.repeats // 3)),
             "train_step": train_step_time(model, args.train_batch, n, device, args.train_repeats),
         }
     print(f"\n{'':24s}{'lmad':>12s}{'reference':>12s}{'ratio':>8s}{'lite':>12s}{'lite/lmad':>10s}")

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lmad.models.attention import CrossAttention
+from lmad.models.point_tokens import AffineTokens
 
 
 def normalise_block_indices(blocks: list[int] | None, num_layers: int) -> list[int]:
@@ -69,7 +70,7 @@ class AffordanceQueryModule(nn.Module):
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
-        point_tokens: torch.Tensor | None = None,
+        point_tokens: torch.Tensor | AffineTokens | None = None,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Run the module on K token sequences, conditioned on each object's point tokens.
@@ -89,31 +90,37 @@ class AffordanceQueryModule(nn.Module):
         bert = self.language_model
         hidden = bert.embeddings(input_ids=input_ids, token_type_ids=torch.zeros_like(input_ids))
         key_mask = attention_mask.bool()[:, None, None, :]  # (K, 1, 1, T): True = attend
+        # Cross-attention and feed-forward act on each token alone, so they run on the real
+        # tokens only, packed (K x T -> R); padding matters only to self-attention's keys.
+        real = attention_mask.reshape(-1).nonzero().squeeze(1)  # (R,)
         batch = 1
         attention = []
         for index, layer in enumerate(bert.encoder.layer):
-            hidden = _bert_self_attention(layer, hidden, key_mask)
+            hidden = _bert_self_attention(layer, hidden, key_mask)  # (batch * K, T, d)
             cross = self.cross_attentions[str(index)] if str(index) in self.cross_attentions else None
+            if cross is not None and batch == 1 and point_tokens is not None and point_tokens.shape[0] > 1:
+                batch = point_tokens.shape[0]  # from here on the objects' token states differ
+                hidden = hidden.unsqueeze(0).expand(batch, -1, -1, -1).reshape(batch * num_names, length, -1)
+                key_mask = key_mask.repeat(batch, 1, 1, 1)
+            padded = hidden.view(batch, num_names * length, -1)
+            tokens = padded.index_select(1, real)  # (batch, R, d)
             if cross is not None:
                 if point_tokens is None:
                     raise ValueError("this AQM has cross-attention blocks: pass point_tokens (B, M, d)")
-                if batch == 1 and point_tokens.shape[0] > 1:  # from here on each object differs
-                    batch = point_tokens.shape[0]
-                    hidden = hidden.unsqueeze(0).expand(batch, -1, -1, -1).reshape(batch * num_names, length, -1)
-                    key_mask = key_mask.repeat(batch, 1, 1, 1)
-                keys, values = cross.keys_values(point_tokens)
-                fused, weights = cross(hidden.reshape(batch, num_names * length, -1), keys, values, need_weights)
-                hidden = fused.view(batch * num_names, length, -1)
-                if need_weights:
-                    attention.append(weights.view(batch, weights.shape[1], num_names, length, -1))
-            hidden = layer.output(layer.intermediate(hidden), hidden)
+                tokens, weights = cross(tokens, *cross.keys_values(point_tokens), need_weights=need_weights)
+                if need_weights:  # back to (B, heads, K, T, M), zero at padding
+                    full = weights.new_zeros(batch, weights.shape[1], num_names * length, weights.shape[-1])
+                    full[:, :, real] = weights
+                    attention.append(full.view(batch, weights.shape[1], num_names, length, -1))
+            tokens = layer.output(layer.intermediate(tokens), tokens)
+            hidden = padded.index_copy(1, real, tokens).view(batch * num_names, length, -1)
         return hidden.view(batch, num_names, length, -1), attention
 
     def forward(
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
-        point_tokens: torch.Tensor | None = None,
+        point_tokens: torch.Tensor | AffineTokens | None = None,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Per-name embeddings g: (B, K, d), the mean of each name's token states.

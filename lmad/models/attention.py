@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lmad.models.point_tokens import AffineTokens
+
 
 class CrossAttention(nn.Module):
     """Multi-head cross-attention with a residual connection and post-LayerNorm, as a BERT sublayer.
@@ -31,22 +33,37 @@ class CrossAttention(nn.Module):
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
         batch, length, width = x.shape
-        return x.view(batch, length, self.num_heads, width // self.num_heads).transpose(1, 2)
+        return x.reshape(batch, length, self.num_heads, width // self.num_heads).transpose(1, 2)
 
-    def keys_values(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """context: (B, M, d) -> keys, values: (B, heads, M, d / heads)."""
-        return self._split_heads(self.key(context)), self._split_heads(self.value(context))
+    def keys_values(self, context: torch.Tensor | AffineTokens) -> tuple[torch.Tensor, torch.Tensor]:
+        """context: (B, M, d) tokens (or :class:`AffineTokens`) -> keys, values: (B, heads, M, d / heads).
+
+        Keys and values come from one matrix product; for ``AffineTokens`` it runs on the
+        narrower features the tokens are an affine map of.
+        """
+        weight = torch.cat([self.key.weight, self.value.weight])
+        bias = torch.cat([self.key.bias, self.value.bias])
+        if isinstance(context, AffineTokens):
+            both = context.project(weight, bias)
+        else:
+            both = F.linear(context, weight, bias)
+        keys, values = both.chunk(2, dim=-1)
+        return self._split_heads(keys), self._split_heads(values)
 
     def forward(
-        self, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, need_weights: bool = False
+        self, x: torch.Tensor | AffineTokens, keys: torch.Tensor, values: torch.Tensor, need_weights: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """x: (B, Q, d) queries; keys, values: (B, heads, M, d / heads).
+        """x: (B, Q, d) queries (or :class:`AffineTokens`); keys, values: (B, heads, M, d / heads).
 
         Returns (B, Q, d) and, if ``need_weights``, the attention (B, heads, Q, M); else None.
         There is no dropout on the attention probabilities: over (K x T) x N maps it doubled
         the training step time on CPU for no measured gain (see the README).
         """
-        query = self._split_heads(self.query(x))
+        if isinstance(x, AffineTokens):
+            query = self._split_heads(x.project(self.query.weight, self.query.bias))
+            x = x.materialize()
+        else:
+            query = self._split_heads(self.query(x))
         if need_weights:
             weights = torch.softmax(query @ keys.transpose(-1, -2) * query.shape[-1] ** -0.5, dim=-1)
             context = weights @ values

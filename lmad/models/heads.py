@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lmad.models.attention import CrossAttention
+from lmad.models.point_tokens import AffineTokens
 
 
 class AffordanceHead(nn.Module):
@@ -33,7 +34,7 @@ class AffordanceHead(nn.Module):
         self.name_projection = nn.Linear(hidden_size, hidden_size)
         self.scale = 1.0 / math.sqrt(hidden_size)
 
-    def forward(self, point_tokens: torch.Tensor, name_embeddings: torch.Tensor) -> torch.Tensor:
+    def forward(self, point_tokens: torch.Tensor | AffineTokens, name_embeddings: torch.Tensor) -> torch.Tensor:
         """point_tokens: (B, N, d), name_embeddings: (B, K, d) -> logits (B, K, N)."""
         keys, values = self.cross_attention.keys_values(name_embeddings)
         fused, _ = self.cross_attention(point_tokens, keys, values)
@@ -51,8 +52,10 @@ class CosineHead(nn.Module):
         super().__init__()
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
 
-    def forward(self, point_tokens: torch.Tensor, name_embeddings: torch.Tensor) -> torch.Tensor:
+    def forward(self, point_tokens: torch.Tensor | AffineTokens, name_embeddings: torch.Tensor) -> torch.Tensor:
         """point_tokens: (B, N, d), name_embeddings: (B or 1, K, d) -> logits (B, K, N)."""
+        if isinstance(point_tokens, AffineTokens):
+            point_tokens = point_tokens.materialize()
         points = F.normalize(point_tokens, dim=-1)
         names = F.normalize(name_embeddings, dim=-1)
         return self.logit_scale * (names @ points.transpose(1, 2))

@@ -22,8 +22,9 @@ from lmad.models.aqm import AffordanceQueryModule
 from lmad.models.attention import CrossAttention
 from lmad.models.heads import AffordanceHead, CosineHead
 from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model, weights_fingerprint
+from lmad.models.point_tokens import AffineTokens, PointTokenProjection
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
-from lmad.ops import farthest_point_sample, gather_points
+from lmad.ops import farthest_point_sample
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
 CONFIG_FILE = "config.json"
@@ -93,7 +94,7 @@ class LMAD(nn.Module):
         language_model, self.tokenizer = load_language_model(config.language_model, config.language_model_config)
         lm_config = language_model.config
         width, heads, eps = lm_config.hidden_size, lm_config.num_attention_heads, lm_config.layer_norm_eps
-        self.projection = nn.Sequential(nn.Conv1d(self.backbone.out_channels, width, 1), nn.BatchNorm1d(width))
+        self.projection = PointTokenProjection(self.backbone.out_channels, width)
         aqm_blocks = config.aqm_blocks if config.architecture == "aqm" else []
         self.query_module = AffordanceQueryModule(language_model, aqm_blocks, config.dropout)
         if config.architecture == "cross_attention":
@@ -124,11 +125,11 @@ class LMAD(nn.Module):
 
     # ---- forward -------------------------------------------------------------------------------
 
-    def point_tokens(self, points: torch.Tensor) -> torch.Tensor:
-        """points: (B, N, 3) -> point tokens h: (B, N, d)."""
+    def point_tokens(self, points: torch.Tensor) -> AffineTokens:
+        """points: (B, N, 3) -> point tokens h (B, N, d), in factored form (``.materialize()``)."""
         if points.dim() != 3 or points.shape[-1] != 3:
             raise ValueError(f"points must have shape (B, N, 3), got {tuple(points.shape)}")
-        return self.projection(self.backbone(points)).transpose(1, 2)
+        return self.projection(self.backbone(points))
 
     def forward(self, points: torch.Tensor, queries: list[str], return_attention: bool = False):
         """Score every point against every query.
@@ -160,11 +161,11 @@ class LMAD(nn.Module):
             return logits
         return logits, self._summarise_attention(attention, attention_mask, points.shape[0])
 
-    def _aqm_context(self, points: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    def _aqm_context(self, points: torch.Tensor, tokens: AffineTokens) -> AffineTokens:
         count = self.config.aqm_point_tokens
         if count is None or count >= points.shape[1]:
             return tokens
-        return gather_points(tokens, farthest_point_sample(points, count))
+        return tokens.gather(farthest_point_sample(points, count))
 
     def _frozen_name_embeddings(self, input_ids, attention_mask) -> torch.Tensor:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_language_model):

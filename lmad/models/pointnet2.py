@@ -98,6 +98,9 @@ _NAMED_CONFIGS = {
 }
 
 
+_INFERENCE_CHUNK_ROWS = 8192
+
+
 class PointwiseMLP(nn.Module):
     """Shared per-point layers (Linear + BatchNorm + ReLU) on channels-last tensors (..., C)."""
 
@@ -161,27 +164,40 @@ class SetAbstractionMSG(nn.Module):
         self, xyz: torch.Tensor, features: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """xyz (B, N, 3), features (B, N, C) -> centres (B, S, 3), features (B, S, C_out)."""
-        centre_idx = farthest_point_sample(xyz, self.num_centers, generator)
-        centres = gather_points(xyz, centre_idx)
+        batch, num_points, _ = xyz.shape
+        centres = gather_points(xyz, farthest_point_sample(xyz, self.num_centers, generator))
         distance = pairwise_distance(centres, xyz)  # (B, S, N), shared by all radii
+        flat_centres = centres.reshape(-1, 3)
+        flat_inputs = torch.cat([xyz, features], dim=-1).reshape(batch * num_points, -1)
+        offsets = (torch.arange(batch, device=xyz.device) * num_points).view(batch, 1, 1)
+        # Without autograd, centres go through the MLP in chunks whose activations stay in
+        # cache (measured 2x faster on CPU); with autograd every activation is kept anyway.
+        inference = not torch.is_grad_enabled()
         pooled = []
         for branch, radius, k, early in zip(
             self.branches, self.radii, self.num_neighbors, self.first_layer_before_grouping
         ):
-            neighbor_idx = ball_query_from_distances(distance, radius, k)  # (B, S, k)
-            if early:
-                # Apply the first layer to the N points, then group (exact; see module doc).
-                first = branch.linears[0]
-                weight_xyz = first.weight[:, :3]
-                per_point = first(torch.cat([xyz, features], dim=-1))  # (B, N, C1)
-                grouped = gather_points(per_point, neighbor_idx) - (centres @ weight_xyz.T).unsqueeze(2)
-                out = branch(grouped, skip_first_linear=True)
-            else:
-                relative = gather_points(xyz, neighbor_idx) - centres.unsqueeze(2)
-                grouped = torch.cat([relative, gather_points(features, neighbor_idx)], dim=-1)
-                out = branch(grouped)  # (B, S, k, C_out)
-            pooled.append(_max_over(out, dim=2))
+            neighbors = (ball_query_from_distances(distance, radius, k) + offsets).view(-1, k)  # (B*S, k)
+            source = branch.linears[0](flat_inputs) if early else flat_inputs
+            chunk = max(1, _INFERENCE_CHUNK_ROWS // k) if inference else len(neighbors)
+            pooled.append(torch.cat([
+                self._group_and_pool(branch, early, source, flat_centres[i:i + chunk], neighbors[i:i + chunk])
+                for i in range(0, len(neighbors), chunk)
+            ]).view(batch, self.num_centers, -1))
         return centres, torch.cat(pooled, dim=-1)
+
+    @staticmethod
+    def _group_and_pool(branch, early, source, centres, neighbors) -> torch.Tensor:
+        """source (B*N, C) rows, centres (M, 3), neighbors (M, k) row indices -> (M, C_out)."""
+        grouped = source.index_select(0, neighbors.reshape(-1)).view(*neighbors.shape, -1)  # (M, k, C)
+        if early:
+            # W [p - c; f] + b = (W [p; f] + b) - W_p c: the first layer already ran on the points.
+            grouped = grouped - (centres @ branch.linears[0].weight[:, :3].T).unsqueeze(1)
+            out = branch(grouped, skip_first_linear=True)
+        else:
+            grouped[..., :3] -= centres.unsqueeze(1)  # absolute -> relative coordinates
+            out = branch(grouped)
+        return _max_over(out, dim=1)
 
 
 class SetAbstractionGroupAll(nn.Module):

@@ -86,7 +86,7 @@ def test_gradients_reach_new_layers_and_backbone_but_not_frozen_lm(tiny_model_ov
     model(torch.rand(2, 40, 3), QUERIES).logsumexp(1).mean().backward()
     grads = {n: p.grad for n, p in model.named_parameters()}
     for name in ["query_module.cross_attentions.0.query.weight", "query_module.cross_attentions.1.key.weight",
-                 "backbone.set_abstractions.0.branches.0.linears.0.weight", "projection.0.weight",
+                 "backbone.set_abstractions.0.branches.0.linears.0.weight", "projection.conv.weight",
                  "head.name_projection.weight"]:
         assert grads[name] is not None and grads[name].abs().sum() > 0, name
     lm = [n for n in grads if n.startswith("query_module.language_model.")]
@@ -147,12 +147,12 @@ def test_loading_names_every_mismatch(tiny_model_overrides, tmp_path):
     state = load_file(tmp_path / "model.safetensors")
     state["head.mlp.0.weight"] = torch.zeros(3, 3)
     state["extra.weight"] = torch.zeros(1)
-    del state["projection.0.bias"]
+    del state["projection.conv.bias"]
     save_file(state, tmp_path / "model.safetensors")
     with pytest.raises(ValueError) as error:
         LMAD.from_pretrained(tmp_path)
     message = str(error.value)
-    assert "projection.0.bias" in message and "extra.weight" in message and "head.mlp.0.weight" in message
+    assert "projection.conv.bias" in message and "extra.weight" in message and "head.mlp.0.weight" in message
 
 
 def test_missing_checkpoint_and_language_model_errors(tmp_path):

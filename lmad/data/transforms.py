@@ -1,0 +1,86 @@
+"""Per-sample normalisation and optional training augmentations (all off by default, as OpenAD)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def normalize_unit_sphere(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Centre a cloud on its centroid and scale it into the unit sphere.
+
+    Args:
+        points: (N, 3) float.
+
+    Returns:
+        (normalised (N, 3) float32, centroid (3,), scale): ``points = normalised * scale + centroid``.
+    """
+    centroid = points.mean(axis=0)
+    centred = points - centroid
+    scale = float(np.sqrt((centred**2).sum(axis=1)).max())
+    if scale == 0.0 or not np.isfinite(scale):
+        raise ValueError("cannot normalise a cloud whose points are all identical (zero extent)")
+    return (centred / scale).astype(np.float32), centroid, scale
+
+
+def rotation_about_y(angle: float) -> np.ndarray:
+    """(3, 3) rotation about the up axis y."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]], dtype=np.float32)
+
+
+def random_rotation(rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random (3, 3) rotation (QR of a Gaussian matrix, sign-fixed)."""
+    q, r = np.linalg.qr(rng.standard_normal((3, 3)))
+    q = q * np.sign(np.diag(r))
+    if np.linalg.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    return q.astype(np.float32)
+
+
+@dataclass
+class Augment:
+    """Training-time augmentations of one normalised cloud; every field off by default.
+
+    Attributes:
+        rotate_up: random rotation about the up axis y.
+        rotate_so3: random rotation in SO(3) (replaces ``rotate_up``).
+        scale: (low, high) uniform per-axis scaling, or None.
+        jitter: standard deviation of Gaussian noise per coordinate (clipped at 5 sigma), or 0.
+        dropout: largest fraction of points replaced by copies of others (labels follow), or 0.
+    """
+
+    rotate_up: bool = False
+    rotate_so3: bool = False
+    scale: tuple[float, float] | None = None
+    jitter: float = 0.0
+    dropout: float = 0.0
+
+    def __call__(self, points: np.ndarray, labels: np.ndarray, rng: np.random.Generator, soft=None):
+        """points (N, 3), labels (N,), soft (N, C) or None -> the same, augmented."""
+        points = points.astype(np.float32, copy=True)
+        if self.rotate_so3:
+            points = points @ random_rotation(rng).T
+        elif self.rotate_up:
+            points = points @ rotation_about_y(rng.uniform(0, 2 * np.pi)).T
+        if self.scale is not None:
+            points = points * rng.uniform(*self.scale, size=3).astype(np.float32)
+        if self.jitter > 0:
+            noise = rng.normal(0.0, self.jitter, size=points.shape).clip(-5 * self.jitter, 5 * self.jitter)
+            points = points + noise.astype(np.float32)
+        if self.dropout > 0:
+            # keep N fixed: dropped points become copies of the first point, as PointNet++ does
+            drop = rng.random(len(points)) < rng.uniform(0, self.dropout)
+            if drop.any() and not drop.all():
+                keep = int(np.flatnonzero(~drop)[0])
+                points[drop], labels = points[keep], labels.copy()
+                labels[drop] = labels[keep]
+                if soft is not None:
+                    soft = soft.copy()
+                    soft[drop] = soft[keep]
+        return points, labels, soft
+
+    @property
+    def enabled(self) -> bool:
+        return self.rotate_up or self.rotate_so3 or self.scale is not None or self.jitter > 0 or self.dropout > 0
