@@ -133,6 +133,11 @@ def main(argv=None):
               [("lmad", ours), ("lite", lite), ("reference", reference)]}
     print("parameters: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 
+    # Warm every model at both batch sizes before timing any: the first large allocations of a
+    # process pay page faults that later ones do not, which would favour whichever runs last.
+    for model in (ours, reference, lite):
+        for batch in (1, 16):
+            forward_time(model, batch, n, device, repeats=1)
     results = {}
     for name, model in [("lmad", ours), ("reference", reference), ("lite", lite)]:
         results[name] = {

@@ -1,0 +1,147 @@
+"""Benchmark metrics, computed exactly as the reference implementations do.
+
+OpenAD protocol (:func:`openad_metrics`): per point, the predicted class is the argmax over the
+K query logits; counts are accumulated over every point of the split; per-class
+``IoU = TP / (TP + FP + FN + 1e-6)`` with the epsilon added in float32 as the reference code does;
+mIoU is the mean over all classes, ``none`` included, a class with an empty union counting 0;
+Acc is overall point accuracy; mAcc the mean per-class recall (absent classes count 0). The
+per-class table shows an empty-union class as NaN, as the reference prints it.
+
+Heat-map protocol of 3D AffordanceNet / LASO / PIAD (:func:`heatmap_metrics`): per shape and
+affordance, skipping pairs without a positive point (soft label >= 0.5): AP and ROC-AUC against
+the binarised label, aIoU (mean IoU of ``score >= t`` against the binarised label over
+``t in linspace(0, 1, 20)``), SIM (histogram intersection of the score and soft-label
+distributions) and MAE (against the soft label); averaged over shapes, then over affordances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class OpenADCounts:
+    """Accumulates the per-class point counts of the OpenAD protocol over batches."""
+
+    def __init__(self, num_classes: int = 19):
+        self.num_classes = num_classes
+        self.intersection = np.zeros(num_classes, dtype=np.int64)
+        self.union = np.zeros(num_classes, dtype=np.int64)
+        self.label_count = np.zeros(num_classes, dtype=np.int64)
+        self.pred_count = np.zeros(num_classes, dtype=np.int64)
+
+    def update(self, preds, labels) -> None:
+        """preds, labels: class-index arrays of the same shape (any shape)."""
+        preds = np.asarray(preds).reshape(-1).astype(np.int64)
+        labels = np.asarray(labels).reshape(-1).astype(np.int64)
+        if preds.shape != labels.shape:
+            raise ValueError(f"preds {preds.shape} and labels {labels.shape} differ in size")
+        for name, values in (("preds", preds), ("labels", labels)):
+            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
+                raise ValueError(f"{name} hold class indices outside 0..{self.num_classes - 1}")
+        c = self.num_classes
+        hit = np.bincount(labels[preds == labels], minlength=c)
+        label_count = np.bincount(labels, minlength=c)
+        pred_count = np.bincount(preds, minlength=c)
+        self.intersection += hit
+        self.label_count += label_count
+        self.pred_count += pred_count
+        self.union += label_count + pred_count - hit
+
+    def compute(self) -> dict:
+        """mIoU, Acc, mAcc, per-class IoU (NaN for an empty union) and the raw counts."""
+        union32 = self.union.astype(np.float32) + np.float32(1e-6)
+        seen32 = self.label_count.astype(np.float32) + np.float32(1e-6)
+        iou_terms = self.intersection / union32
+        acc_terms = self.intersection / seen32
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_class = np.where(self.union > 0, self.intersection / np.maximum(self.union, 1), np.nan)
+        total = self.label_count.sum()
+        return {
+            "mIoU": float(np.mean(iou_terms)),
+            "Acc": float(self.intersection.sum() / total) if total else float("nan"),
+            "mAcc": float(np.mean(acc_terms)),
+            "IoU": per_class,
+            "counts": {"intersection": self.intersection.copy(), "union": self.union.copy(),
+                       "label_count": self.label_count.copy(), "pred_count": self.pred_count.copy()},
+        }
+
+
+def openad_metrics(preds, labels, num_classes: int = 19) -> dict:
+    """OpenAD's point metrics for class-index arrays of any (equal) shape; see the module doc."""
+    counts = OpenADCounts(num_classes)
+    counts.update(preds, labels)
+    return counts.compute()
+
+
+def average_precision(scores: np.ndarray, positives: np.ndarray) -> float:
+    """Area under the precision-recall step curve (as scikit-learn's average_precision_score)."""
+    order = np.argsort(-scores, kind="mergesort")
+    scores, positives = scores[order], positives[order]
+    distinct = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]  # last index of each score value
+    true_pos = np.cumsum(positives)[distinct]
+    predicted = distinct + 1
+    precision = true_pos / predicted
+    recall = true_pos / positives.sum()
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def roc_auc(scores: np.ndarray, positives: np.ndarray) -> float:
+    """ROC-AUC as the Mann-Whitney statistic with tied scores counted half."""
+    n_pos = int(positives.sum())
+    n_neg = len(scores) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = scores[order]
+    ranks = np.empty(len(scores), dtype=np.float64)
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
+    ends = np.r_[starts[1:], len(scores)]
+    for start, end in zip(starts, ends):  # average rank over each run of ties
+        ranks[order[start:end]] = (start + end + 1) / 2.0
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def heatmap_metrics(scores, soft_labels, threshold: float = 0.5) -> dict:
+    """Heat-map metrics of 3D AffordanceNet / LASO / PIAD; see the module doc.
+
+    Args:
+        scores: (S, N, A) or (N, A) predicted per-point scores in [0, 1].
+        soft_labels: the same shape, ground-truth soft scores in [0, 1].
+
+    Returns:
+        dict with AP, AUC, aIoU, SIM, MAE (means over affordances of per-shape means) and
+        ``per_affordance``: (A,) arrays of each, NaN for an affordance no shape has.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(soft_labels, dtype=np.float64)
+    if scores.ndim == 2:
+        scores, labels = scores[None], labels[None]
+    if scores.shape != labels.shape:
+        raise ValueError(f"scores {scores.shape} and soft_labels {labels.shape} differ")
+    thresholds = np.linspace(0, 1, 20)
+    names = ("AP", "AUC", "aIoU", "SIM", "MAE")
+    per_affordance = {name: np.full(scores.shape[2], np.nan) for name in names}
+    for a in range(scores.shape[2]):
+        rows = {name: [] for name in names}
+        for s in range(scores.shape[0]):
+            score, soft = scores[s, :, a], labels[s, :, a]
+            positives = soft >= threshold
+            if not positives.any():
+                continue
+            rows["AP"].append(average_precision(score, positives))
+            rows["AUC"].append(roc_auc(score, positives))
+            predicted = score[None, :] >= thresholds[:, None]
+            inter = (predicted & positives).sum(1)
+            union = (predicted | positives).sum(1)
+            rows["aIoU"].append(float(np.mean(inter / np.maximum(union, 1))))
+            p = score / max(score.sum(), 1e-12)
+            g = soft / max(soft.sum(), 1e-12)
+            rows["SIM"].append(float(np.minimum(p, g).sum()))
+            rows["MAE"].append(float(np.abs(score - soft).mean()))
+        for name in names:
+            if rows[name]:
+                per_affordance[name][a] = np.nanmean(rows[name])
+    result = {name: float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+              for name, values in per_affordance.items()}
+    result["per_affordance"] = per_affordance
+    return result

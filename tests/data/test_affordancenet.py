@@ -1,0 +1,159 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from lmad.data import (
+    AFFORDANCE_CLASSES,
+    DataValidationError,
+    class_weights,
+    collate_samples,
+    hard_labels_from_scores,
+    load_affordancenet,
+)
+
+NAMES = [c if c != "display" else "displaY" for c in AFFORDANCE_CLASSES[:18]]
+
+
+def full_record(shape_id="s0", n=64, seed=0, soft=False, category="Mug"):
+    rng = np.random.default_rng(seed)
+    coordinate = rng.normal(size=(n, 3)).astype(np.float32) * 3 + 5
+    if soft:
+        scores = np.zeros((n, 18), dtype=np.float32)
+        scores[: n // 2, 1] = rng.uniform(0.1, 0.9, n // 2)  # contain on the first half
+        scores[: n // 4, 8] = 0.95  # pourable wins on the first quarter
+        label = {name: scores[:, i:i + 1] for i, name in enumerate(NAMES)}
+    else:
+        label = rng.integers(0, 19, n)
+    return {"shape_id": shape_id, "semantic class": category, "affordance": NAMES,
+            "full_shape": {"coordinate": coordinate, "label": label}}
+
+
+def partial_record(shape_id="p0", views=(0, 1, 2), n=32):
+    rng = np.random.default_rng(1)
+    return {"shape_id": shape_id, "semantic class": "Bowl", "affordance": NAMES,
+            "partial": {v: {"coordinate": rng.normal(size=(n, 3)), "label": rng.integers(0, 19, n)} for v in views}}
+
+
+def write(tmp_path, name, records):
+    with open(tmp_path / name, "wb") as handle:
+        pickle.dump(records, handle)
+
+
+def test_openad_full_shape_reading_and_normalisation(tmp_path):
+    records = [full_record("a", seed=0), full_record("b", seed=1)]
+    write(tmp_path, "full_shape_train_data.pkl", records)
+    dataset = load_affordancenet(tmp_path, "full", "train")
+    assert len(dataset) == 2 and dataset.layout == "openad"
+    sample = dataset[1]
+    assert sample["points"].shape == (64, 3) and sample["points"].dtype == torch.float32
+    assert torch.equal(sample["labels"], torch.from_numpy(records[1]["full_shape"]["label"]))
+    assert sample["shape_id"] == "b" and sample["category"] == "Mug" and "soft_labels" not in sample
+    norms = sample["points"].norm(dim=1)
+    assert abs(norms.max().item() - 1) < 1e-5
+    assert sample["points"].mean(0).abs().max() < 1e-5
+    assert dataset.class_names[10] == "display"
+
+
+def test_partial_views_are_flattened(tmp_path):
+    write(tmp_path, "partial_view_val_data.pkl", [partial_record("x", (0, 1, 2)), partial_record("y", (3,))])
+    dataset = load_affordancenet(tmp_path, "partial", "val")
+    assert len(dataset) == 4
+    assert [(dataset[i]["shape_id"], dataset[i]["view"]) for i in range(4)] == [("x", 0), ("x", 1), ("x", 2), ("y", 3)]
+
+
+def test_original_soft_layout_gives_scores_and_openad_hard_labels(tmp_path):
+    write(tmp_path, "full_shape_val_data.pkl", [full_record(soft=True)])
+    dataset = load_affordancenet(tmp_path, "full", "val")
+    assert dataset.layout == "original" and dataset.has_soft_labels
+    sample = dataset[0]
+    assert sample["soft_labels"].shape == (64, 18)
+    labels = sample["labels"].numpy()
+    assert (labels[:16] == AFFORDANCE_CLASSES.index("pourable")).all()
+    assert (labels[16:32] == AFFORDANCE_CLASSES.index("contain")).all()
+    assert (labels[32:] == AFFORDANCE_CLASSES.index("none")).all()
+    higher = load_affordancenet(tmp_path, "full", "val", none_threshold=0.5)[0]["labels"].numpy()
+    assert (higher == 18).sum() > (labels == 18).sum()
+
+
+def test_hard_labels_rule():
+    scores = np.array([[0, 0, 0.2], [0.1, 0.7, 0.0], [0, 0, 0]], dtype=np.float32)
+    scores = np.pad(scores, ((0, 0), (0, 15)))
+    assert hard_labels_from_scores(scores).tolist() == [2, 1, 18]
+    assert hard_labels_from_scores(scores, none_threshold=0.5).tolist() == [18, 1, 18]
+
+
+def test_class_weights_formula():
+    counts = np.array([8, 1, 0, 64])
+    weights = class_weights(counts)
+    np.testing.assert_allclose(weights, [2.0, 4.0, 4.0, 1.0], rtol=1e-6)
+
+
+def test_validation_names_file_sample_and_field(tmp_path):
+    bad_nan = full_record("nan")
+    bad_nan["full_shape"]["coordinate"][3, 1] = np.nan
+    bad_label = full_record("range")
+    bad_label["full_shape"]["label"][0] = 19
+    bad_shape = full_record("shape")
+    bad_shape["full_shape"]["coordinate"] = bad_shape["full_shape"]["coordinate"][:, :2]
+    missing = full_record("missing")
+    del missing["semantic class"]
+    cases = [(bad_nan, "NaN"), (bad_label, "outside 0..18"), (bad_shape, "expected \\(N, 3\\)"), (missing, "semantic class")]
+    for record, pattern in cases:
+        write(tmp_path, "full_shape_train_data.pkl", [full_record("ok"), record])
+        with pytest.raises(DataValidationError, match=pattern) as error:
+            load_affordancenet(tmp_path, "full", "train")
+        assert "full_shape_train_data.pkl" in str(error.value) and "sample 1" in str(error.value)
+
+
+def test_skip_bad_reports_what_was_skipped(tmp_path):
+    bad = full_record("bad")
+    bad["full_shape"]["label"] = bad["full_shape"]["label"][:10]
+    write(tmp_path, "full_shape_train_data.pkl", [full_record("ok"), bad, full_record("ok2")])
+    with pytest.warns(UserWarning, match="skipped 1 of 3"):
+        dataset = load_affordancenet(tmp_path, "full", "train", skip_bad=True)
+    assert len(dataset) == 2 and dataset.skipped[0][0] == 1
+
+
+def test_missing_files_and_bad_arguments(tmp_path):
+    with pytest.raises(FileNotFoundError, match="full_shape_train_data.pkl"):
+        load_affordancenet(tmp_path, "full", "train")
+    with pytest.raises(ValueError, match="task"):
+        load_affordancenet(tmp_path, "half", "train")
+
+
+def test_collate_and_augmentations(tmp_path):
+    from lmad.data import Augment
+
+    write(tmp_path, "full_shape_train_data.pkl", [full_record("a"), full_record("b", seed=2)])
+    augment = Augment(rotate_up=True, scale=(0.8, 1.2), jitter=0.01, dropout=0.3)
+    dataset = load_affordancenet(tmp_path, "full", "train", augment=augment, seed=3)
+    plain = load_affordancenet(tmp_path, "full", "train")
+    a, b = dataset[0], dataset[0]
+    assert torch.equal(a["points"], b["points"])  # same (seed, epoch, index)
+    assert not torch.allclose(a["points"], plain[0]["points"])
+    dataset.set_epoch(1)
+    assert not torch.equal(dataset[0]["points"], a["points"])
+    batch = collate_samples([plain[0], plain[1]])
+    assert batch["points"].shape == (2, 64, 3) and batch["shape_id"] == ["a", "b"]
+
+
+# ---- the real fixtures in ../shared ---------------------------------------------------------------
+
+def test_shared_sample_both_layouts_agree(shared_dir):
+    root = shared_dir / "data" / "affordancenet-sample"
+    openad = load_affordancenet(root, "full", "train")
+    original = load_affordancenet(root / "original", "full", "train")
+    assert openad.layout == "openad" and original.layout == "original"
+    assert openad[0]["category"] == "Chair"
+    assert torch.equal(openad[0]["labels"], original[0]["labels"])
+    none_fraction = (original[0]["labels"] == 18).float().mean().item()
+    assert 0.40 < none_fraction < 0.50  # the issue: 45% none on this chair
+    np.testing.assert_allclose(class_weights(openad.class_counts()), openad.class_weights(), rtol=1e-5)
+    partial = load_affordancenet(root, "partial", "val")
+    original_partial = load_affordancenet(root / "original", "partial", "val")
+    assert len(partial) == len(original_partial) == 4
+    for i in range(4):
+        assert torch.equal(partial[i]["labels"], original_partial[i]["labels"])
+    np.testing.assert_allclose(class_weights(partial.class_counts()), partial.class_weights(), rtol=1e-5)
