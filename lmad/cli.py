@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -31,6 +32,63 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from lmad.train import TrainConfig, train
+
+    config = TrainConfig.from_file(args.config, args.set)
+    out = args.out or str(Path("runs") / Path(args.config).stem)
+    train(config, out, resume=args.resume)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+    import torch
+
+    from lmad.data import SYNONYM_QUERIES, load_affordancenet, load_folder
+    from lmad.eval import evaluate_heatmap, evaluate_openad, summarise_seeds
+    from lmad.models import LMAD
+
+    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    data = Path(args.data)
+    if any(data.glob("*.pkl")):
+        dataset = load_affordancenet(data, args.task, args.split, skip_bad=args.skip_bad)
+    else:
+        dataset = load_folder(data, args.split, skip_bad=args.skip_bad)
+    if args.queries == "canonical":
+        queries = list(dataset.class_names)
+    elif args.queries == "synonyms":
+        queries = list(SYNONYM_QUERIES)
+    else:
+        queries = [q.strip() for q in args.queries.split(",")]
+    model = LMAD.from_pretrained(args.checkpoint, map_location=device)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    report = {"checkpoint": str(args.checkpoint), "data": str(data), "task": args.task, "split": args.split,
+              "queries": queries, "seeds": seeds, "protocol": args.protocol}
+    if args.protocol == "openad":
+        runs = [evaluate_openad(model, dataset, queries, device, args.batch_size, seed) for seed in seeds]
+        report.update(summarise_seeds(runs))
+        per_class = np.nanmean(np.stack([r["IoU"] for r in runs]), axis=0)
+        report["per_class_IoU"] = dict(zip(dataset.class_names, [None if np.isnan(v) else float(v) for v in per_class]))
+        for key in ("mIoU", "Acc", "mAcc"):
+            print(f"{key:5s} {100 * report[key]['mean']:6.2f} +- {100 * report[key]['std']:.2f}")
+        print("per-class IoU (NaN: empty union, counted as 0 in mIoU):")
+        for name, value in report["per_class_IoU"].items():
+            print(f"  {name:12s} {'nan' if value is None else f'{100 * value:6.2f}'}")
+    else:
+        runs = [evaluate_heatmap(model, dataset, queries, device, args.batch_size, seed) for seed in seeds]
+        keys = ("AP", "AUC", "aIoU", "SIM", "MAE")
+        report.update(summarise_seeds(runs, keys))
+        for key in keys:
+            print(f"{key:5s} {report[key]['mean']:.4f} +- {report[key]['std']:.4f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lmad import __version__
 
@@ -53,6 +111,29 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--splits", default="train,val", help="comma-separated splits (default: train,val)")
     convert.add_argument("--skip-bad", action="store_true", help="skip malformed samples (reported) instead of stopping")
     convert.set_defaults(func=_cmd_convert)
+
+    train = sub.add_parser("train", help="train a model from a config (torchrun for several GPUs)")
+    train.add_argument("--config", required=True, help="YAML file, e.g. configs/lmad_full.yaml")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config value, e.g. --set optim.epochs=50 (repeatable)")
+    train.add_argument("--out", help="run folder (default: runs/<config name>)")
+    train.add_argument("--resume", action="store_true", help="continue from <out>/last")
+    train.set_defaults(func=_cmd_train)
+
+    evaluate = sub.add_parser("eval", help="evaluate a checkpoint under the OpenAD or heat-map protocol")
+    evaluate.add_argument("--checkpoint", required=True, help="checkpoint folder (config.json + model.safetensors)")
+    evaluate.add_argument("--data", required=True, help="3D AffordanceNet folder (.pkl) or lmad folder format")
+    evaluate.add_argument("--task", choices=["full", "partial"], default="full")
+    evaluate.add_argument("--split", default="val")
+    evaluate.add_argument("--queries", default="canonical",
+                          help="canonical | synonyms | a comma-separated list, one per class in order")
+    evaluate.add_argument("--seeds", default="0", help="comma-separated evaluation seeds (FPS starts), e.g. 0,1,2")
+    evaluate.add_argument("--protocol", choices=["openad", "heatmap"], default="openad")
+    evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--skip-bad", action="store_true", help="skip malformed samples (reported)")
+    evaluate.add_argument("--json", help="also write the results to this JSON file")
+    evaluate.set_defaults(func=_cmd_eval)
     return parser
 
 

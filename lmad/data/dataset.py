@@ -48,6 +48,7 @@ class PointCloudDataset(torch.utils.data.Dataset):
         self.augment = augment
         self.seed = seed
         self.epoch = 0
+        self.num_points: int | None = None  # training: a random subset of this many points
         self._weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.has_soft_labels = bool(records) and all(r.soft_labels is not None for r in records)
 
@@ -55,15 +56,19 @@ class PointCloudDataset(torch.utils.data.Dataset):
         return len(self.records)
 
     def set_epoch(self, epoch: int) -> None:
-        """Augmentations draw from (seed, epoch, index), so runs and resumes are reproducible."""
+        """Augmentations and point subsets draw from (seed, epoch, index): runs and resumes repeat."""
         self.epoch = epoch
 
     def __getitem__(self, index: int) -> dict:
         record = self.records[index]
         points, _, _ = normalize_unit_sphere(record.points)
         labels, soft = record.labels, record.soft_labels
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        if self.num_points is not None and self.num_points < len(points):
+            keep = np.sort(rng.choice(len(points), self.num_points, replace=False))
+            points, labels = points[keep], labels[keep]
+            soft = None if soft is None else soft[keep]
         if self.augment is not None and self.augment.enabled:
-            rng = np.random.default_rng((self.seed, self.epoch, index))
             points, labels, soft = self.augment(points, labels, rng, soft)
         sample = {
             "points": torch.from_numpy(np.ascontiguousarray(points, dtype=np.float32)),

@@ -2,4 +2,22 @@
 
 from lmad.eval.metrics import OpenADCounts, average_precision, heatmap_metrics, openad_metrics, roc_auc
 
-__all__ = ["OpenADCounts", "average_precision", "heatmap_metrics", "openad_metrics", "roc_auc"]
+__all__ = [
+    "OpenADCounts",
+    "average_precision",
+    "evaluate_heatmap",
+    "evaluate_openad",
+    "heatmap_metrics",
+    "openad_metrics",
+    "roc_auc",
+    "summarise_seeds",
+]
+
+
+def __getattr__(name):
+    # the model-running helpers import torch; the metrics above need only numpy
+    if name in ("evaluate_openad", "evaluate_heatmap", "summarise_seeds"):
+        from lmad.eval import evaluate
+
+        return getattr(evaluate, name)
+    raise AttributeError(f"module 'lmad.eval' has no attribute {name!r}")

@@ -125,19 +125,21 @@ class LMAD(nn.Module):
 
     # ---- forward -------------------------------------------------------------------------------
 
-    def point_tokens(self, points: torch.Tensor) -> AffineTokens:
+    def point_tokens(self, points: torch.Tensor, generator: torch.Generator | None = None) -> AffineTokens:
         """points: (B, N, 3) -> point tokens h (B, N, d), in factored form (``.materialize()``)."""
         if points.dim() != 3 or points.shape[-1] != 3:
             raise ValueError(f"points must have shape (B, N, 3), got {tuple(points.shape)}")
-        return self.projection(self.backbone(points))
+        return self.projection(self.backbone(points, generator))
 
-    def forward(self, points: torch.Tensor, queries: list[str], return_attention: bool = False):
+    def forward(self, points: torch.Tensor, queries: list[str], return_attention: bool = False,
+                generator: torch.Generator | None = None):
         """Score every point against every query.
 
         Args:
             points: (B, N, 3) float, normalised to the unit sphere (see ``lmad.data``).
             queries: K affordance names or phrases, shared by the batch.
             return_attention: also return the AQM cross-attention over the points.
+            generator: seeds the farthest-point-sampling start points (deterministic if None).
 
         Returns:
             logits: (B, K, N). With ``return_attention`` a tuple (logits, attention) where
@@ -146,10 +148,10 @@ class LMAD(nn.Module):
             models without an AQM).
         """
         input_ids, attention_mask = self.tokenize(queries, points.device)
-        tokens = self.point_tokens(points)
+        tokens = self.point_tokens(points, generator)
         attention = []
         if self.config.architecture == "aqm":
-            context = self._aqm_context(points, tokens)
+            context = self._aqm_context(points, tokens, generator)
             names, attention = self.query_module(input_ids, attention_mask, context, return_attention)
         else:
             names = self._frozen_name_embeddings(input_ids, attention_mask)  # (1, K, d)
@@ -161,11 +163,11 @@ class LMAD(nn.Module):
             return logits
         return logits, self._summarise_attention(attention, attention_mask, points.shape[0])
 
-    def _aqm_context(self, points: torch.Tensor, tokens: AffineTokens) -> AffineTokens:
+    def _aqm_context(self, points: torch.Tensor, tokens: AffineTokens, generator=None) -> AffineTokens:
         count = self.config.aqm_point_tokens
         if count is None or count >= points.shape[1]:
             return tokens
-        return tokens.gather(farthest_point_sample(points, count))
+        return tokens.gather(farthest_point_sample(points, count, generator))
 
     def _frozen_name_embeddings(self, input_ids, attention_mask) -> torch.Tensor:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_language_model):

@@ -1,0 +1,374 @@
+"""The training loop: OpenAD's recipe, CPU or CUDA, DDP through torchrun, exact resume.
+
+    lmad train --config configs/lmad_full.yaml [--set optim.epochs=50 ...] [--out runs/x] [--resume]
+    torchrun --nproc_per_node=4 -m lmad train --config ...     # several GPUs or nodes
+
+Every run folder holds ``config.yaml`` (resolved), ``command.txt`` (the command that reproduces
+it), ``metrics.csv``, TensorBoard events (when tensorboard is installed), and the checkpoints
+``best/`` (by validation mIoU) and ``last/`` (with the optimizer state for ``--resume``).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shlex
+import shutil
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+import yaml
+
+from lmad.data import Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
+from lmad.data.classes import SYNONYM_QUERIES
+from lmad.eval.evaluate import evaluate_openad
+from lmad.models import LMAD, build_model
+from lmad.train.config import TrainConfig
+
+STATE_FILE = "training_state.pt"
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or Inf; the last good checkpoint is kept."""
+
+
+@dataclass
+class Distributed:
+    """This process's place in a torchrun launch (world size 1 without one)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_environment(cls) -> "Distributed":
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)),
+                   int(os.environ.get("LOCAL_RANK", 0)))
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+# ---- data -------------------------------------------------------------------------------------
+
+def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDataset]:
+    """Train and validation datasets of the configured source."""
+    data = config.data
+    augment = Augment(**data.augment) if data.augment else None
+
+    def load(split: str, augmented: bool) -> PointCloudDataset:
+        aug = augment if augmented else None
+        if data.source in ("affordancenet", "synthetic"):
+            tasks = ["full", "partial"] if data.task == "both" else [data.task]
+            parts = [load_affordancenet(data.root, task, split, data.none_threshold, data.skip_bad, aug,
+                                        config.run.seed) for task in tasks]
+            if len(parts) == 1:
+                return parts[0]
+            return PointCloudDataset([r for p in parts for r in p.records], parts[0].class_names,
+                                     source=" + ".join(p.source for p in parts), augment=aug,
+                                     seed=config.run.seed, layout=parts[0].layout)
+        if data.source == "folder":
+            return load_folder(data.root, split, data.skip_bad, aug, config.run.seed)
+        raise ValueError(f"data.source must be affordancenet, synthetic or folder, got {data.source!r}")
+
+    train_set, val_set = load(data.train_split, True), load(data.val_split, False)
+    train_set.num_points = data.num_points
+    return train_set, val_set
+
+
+def epoch_batches(length: int, batch_size: int, seed: int, epoch: int, dist_info: Distributed) -> list[list[int]]:
+    """This rank's batches for one epoch: a seeded shuffle, split evenly across ranks.
+
+    The permutation depends only on (seed, epoch), so every rank agrees and a resumed run
+    sees the same batches. The last incomplete batch is dropped (BatchNorm needs > 1 sample).
+    """
+    order = torch.randperm(length, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)).tolist()
+    per_rank = len(order) // dist_info.world_size
+    mine = order[dist_info.rank * per_rank:(dist_info.rank + 1) * per_rank]
+    count = len(mine) // batch_size if len(mine) >= batch_size else (1 if mine else 0)
+    return [mine[i * batch_size:(i + 1) * batch_size] for i in range(count)]
+
+
+# ---- schedule -----------------------------------------------------------------------------------
+
+def learning_rate(optim, epoch: int) -> float:
+    """OpenAD: lr halved every ``lr_step_epochs`` epochs, floored at ``lr_min``."""
+    return max(optim.lr * optim.lr_decay ** (epoch // optim.lr_step_epochs), optim.lr_min)
+
+
+def bn_momentum(optim, epoch: int) -> float:
+    return max(optim.bn_momentum * optim.lr_decay ** (epoch // optim.lr_step_epochs), optim.bn_momentum_min)
+
+
+def set_bn_momentum(model: torch.nn.Module, momentum: float) -> None:
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.momentum = momentum
+
+
+def build_optimizer(model: LMAD, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam; pretrained LM weights (when trained) in their own group with a smaller lr."""
+    lm, new = [], []
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            (lm if name.startswith("query_module.language_model.") else new).append(parameter)
+    groups = [{"params": new, "lr": config.optim.lr, "base_lr": config.optim.lr}]
+    if lm:
+        groups.append({"params": lm, "lr": config.optim.language_model_lr, "base_lr": config.optim.language_model_lr})
+    if config.optim.optimizer != "adam":
+        raise ValueError(f"optim.optimizer: only 'adam' (OpenAD's recipe) is supported, got {config.optim.optimizer!r}")
+    return torch.optim.Adam(groups, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
+
+
+# ---- checkpoints ----------------------------------------------------------------------------------
+
+def save_checkpoint(directory: Path, model: LMAD, state: dict | None) -> None:
+    """Write a checkpoint folder atomically: into a temporary folder, then swapped in."""
+    temporary = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    model.save_pretrained(temporary)
+    if state is not None:
+        torch.save(state, temporary / STATE_FILE)
+    previous = directory.with_name(directory.name + ".old")
+    if directory.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+        directory.rename(previous)
+    temporary.rename(directory)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def load_training_state(directory: Path) -> dict:
+    return torch.load(directory / STATE_FILE, map_location="cpu", weights_only=True)
+
+
+# ---- the loop -------------------------------------------------------------------------------------
+
+def resolve_device(name: str, dist_info: Distributed) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("run.device=cuda but no CUDA device is available; use run.device=cpu")
+        return torch.device("cuda", dist_info.local_rank)
+    return torch.device(name)
+
+
+def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, command: str | None = None,
+          stop_after_steps: int | None = None) -> dict:
+    """Train a model as configured; returns a summary dict (best mIoU, epochs, paths).
+
+    ``stop_after_steps`` ends the run after that many optimizer steps, as an interruption
+    would (tests use it to check that ``resume`` gives the same weights).
+    """
+    out_dir = Path(out_dir)
+    dist_info = Distributed.from_environment()
+    device = resolve_device(config.run.device, dist_info)
+    if dist_info.world_size > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    torch.manual_seed(config.run.seed)
+    np.random.seed(config.run.seed)
+
+    train_set, val_set = build_datasets(config)
+    queries = list(train_set.class_names)
+    model = build_model(config.model.name, **config.model.overrides).to(device)
+    optimizer = build_optimizer(model, config)
+    class_weight = torch.as_tensor(train_set.class_weights(), dtype=torch.float32, device=device)
+
+    start_epoch, start_step, global_step, best = 0, 0, 0, {"mIoU": -1.0, "epoch": -1}
+    last_dir, best_dir = out_dir / "last", out_dir / "best"
+    if resume:
+        if not (last_dir / STATE_FILE).is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint with training state in {last_dir}")
+        from safetensors.torch import load_file
+
+        model.load_checked_state_dict(load_file(str(last_dir / "model.safetensors"), device=str(device)),
+                                      partial_language_model=not model._stores_language_model())
+        state = load_training_state(last_dir)
+        optimizer.load_state_dict(state["optimizer"])
+        for group, fresh in zip(optimizer.param_groups, build_optimizer(model, config).param_groups):
+            group["base_lr"] = fresh["base_lr"]  # the config's learning rates win over the saved ones
+        start_epoch, start_step, global_step = state["epoch"], state["step_in_epoch"], state["global_step"]
+        best = state["best"]
+        torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
+    if dist_info.main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+        (out_dir / "command.txt").write_text((command or _current_command()) + "\n")
+
+    network = model
+    if dist_info.world_size > 1:
+        network = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.run.precision)
+    use_amp = amp_dtype is not None and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    logger = _RunLogger(out_dir, enabled=dist_info.main)
+    optim = config.optim
+    started = time.time()
+    stopped_early = False
+    summary_loss = float("nan")
+
+    for epoch in range(start_epoch, optim.epochs):
+        lr = learning_rate(optim, epoch)
+        for group in optimizer.param_groups:  # every group decays alike, none below its floor
+            group["lr"] = max(group["base_lr"] * lr / optim.lr, min(optim.lr_min, group["base_lr"]))
+        set_bn_momentum(model, bn_momentum(optim, epoch))
+        train_set.set_epoch(epoch)
+        batches = epoch_batches(len(train_set), optim.batch_size, config.run.seed, epoch, dist_info)
+        if optim.max_steps_per_epoch:
+            batches = batches[:optim.max_steps_per_epoch]
+        first = start_step if epoch == start_epoch else 0
+        # The loader gets its own generator: drawing its worker seed from the global RNG would
+        # shift the dropout stream and break exact resume.
+        loader = torch.utils.data.DataLoader(train_set, batch_sampler=batches[first:], collate_fn=collate_samples,
+                                             num_workers=config.run.num_workers,
+                                             generator=torch.Generator().manual_seed(config.run.seed + epoch))
+        model.train()
+        losses, mid_epoch = [], False
+        progress = _progress(loader, total=len(batches), initial=first, desc=f"epoch {epoch + 1}/{optim.epochs}",
+                             enabled=dist_info.main and config.run.progress)
+        tick = time.time()
+        for step, batch in enumerate(progress, start=first):
+            points = batch["points"].to(device, non_blocking=True)
+            labels = batch["labels"].to(device, non_blocking=True)
+            autocast = torch.autocast("cuda", dtype=amp_dtype) if use_amp else nullcontext()
+            with autocast:
+                logits = network(points, queries)
+            loss = F.nll_loss(F.log_softmax(logits.float(), dim=1), labels, weight=class_weight)
+            if not _all_finite(loss, dist_info):
+                raise TrainingDivergedError(
+                    f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; training stopped. "
+                    f"The last good checkpoint is in {last_dir} (lower optim.lr and run again with --resume)."
+                )
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            global_step += 1
+            losses.append(loss.item())
+            if dist_info.main and config.run.progress:
+                rate = points.shape[0] * dist_info.world_size * (step + 1 - first) / max(time.time() - tick, 1e-9)
+                progress.set_postfix(loss=f"{losses[-1]:.4f}", clouds_per_s=f"{rate:.1f}")
+            interrupted = stop_after_steps is not None and global_step >= stop_after_steps
+            periodic = config.run.checkpoint_every_steps and global_step % config.run.checkpoint_every_steps == 0
+            mid_epoch = step + 1 < len(batches)
+            if (interrupted or periodic) and mid_epoch:
+                _save_last(last_dir, model, optimizer, epoch, step + 1, global_step, best, device, dist_info)
+            if interrupted:
+                stopped_early = True
+                break
+        _broadcast_buffers(model, dist_info)
+        if stopped_early and mid_epoch:
+            break
+        summary_loss = float(np.mean(losses)) if losses else float("nan")
+        row = {"epoch": epoch + 1, "step": global_step, "train_loss": summary_loss, "lr": lr,
+               "seconds": round(time.time() - started, 1)}
+        if (epoch + 1) % config.run.eval_every == 0 or epoch + 1 == optim.epochs:
+            metrics = evaluate_openad(model, val_set, queries, device, config.run.eval_batch_size, seed=0,
+                                      dist_info=dist_info)
+            row.update({"val_mIoU": metrics["mIoU"], "val_Acc": metrics["Acc"], "val_mAcc": metrics["mAcc"]})
+            if metrics["mIoU"] > best["mIoU"] and dist_info.main:
+                best = {"mIoU": metrics["mIoU"], "epoch": epoch + 1}
+                save_checkpoint(best_dir, model, None)
+        _save_last(last_dir, model, optimizer, epoch + 1, 0, global_step, best, device, dist_info)
+        logger.log(row)
+        if stopped_early:
+            break
+    logger.close()
+    summary = {"epochs": optim.epochs, "global_step": global_step, "best_mIoU": best["mIoU"],
+               "best_epoch": best["epoch"], "last_train_loss": summary_loss, "out": str(out_dir),
+               "seconds": round(time.time() - started, 1), "stopped_early": stopped_early}
+    if dist_info.main and not stopped_early:
+        print(f"done: {optim.epochs} epochs, {global_step} steps in {summary['seconds']:.0f} s; best val mIoU "
+              f"{best['mIoU']:.4f} at epoch {best['epoch']}; checkpoints: {best_dir}, {last_dir}")
+    return summary
+
+
+def _save_last(directory, model, optimizer, epoch, step, global_step, best, device, dist_info):
+    if not dist_info.main:
+        return
+    state = {"optimizer": optimizer.state_dict(), "epoch": epoch, "step_in_epoch": step,
+             "global_step": global_step, "best": best, "torch_rng": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
+    save_checkpoint(directory, model, state)
+
+
+def _broadcast_buffers(model: torch.nn.Module, dist_info: Distributed) -> None:
+    """Give every rank rank 0's BatchNorm statistics (DDP's own rule at each forward), so the
+    ranks hold identical models for evaluation and checkpoints."""
+    if dist_info.world_size > 1:
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
+
+
+def _all_finite(loss: torch.Tensor, dist_info: Distributed) -> bool:
+    finite = torch.isfinite(loss.detach()).float()
+    if dist_info.world_size > 1:  # every rank stops together
+        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+    return bool(finite.item())
+
+
+def _progress(iterable, total, initial, desc, enabled):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, initial=initial, desc=desc, unit="batch", dynamic_ncols=True, leave=False)
+
+
+def _current_command() -> str:
+    return " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
+class _RunLogger:
+    """metrics.csv always; TensorBoard when the tensorboard package is installed."""
+
+    def __init__(self, out_dir: Path, enabled: bool):
+        self.enabled = enabled
+        self.path = out_dir / "metrics.csv"
+        self.writer = None
+        if enabled:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.writer = SummaryWriter(str(out_dir / "tensorboard"))
+            except ImportError:
+                self.writer = None
+
+    def log(self, row: dict) -> None:
+        if not self.enabled:
+            return
+        fields = ["epoch", "step", "train_loss", "val_mIoU", "val_Acc", "val_mAcc", "lr", "seconds"]
+        new = not self.path.exists()
+        with open(self.path, "a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            if new:
+                writer.writeheader()
+            writer.writerow({k: row.get(k, "") for k in fields})
+        message = " ".join(f"{k}={v:.4f}" if isinstance(v, float) and not math.isnan(v) else f"{k}={v}"
+                           for k, v in row.items())
+        print(message, flush=True)
+        if self.writer is not None:
+            for key, value in row.items():
+                if key not in ("epoch", "step") and isinstance(value, float):
+                    self.writer.add_scalar(key, value, row["epoch"])
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+__all__ = ["SYNONYM_QUERIES", "TrainingDivergedError", "build_datasets", "epoch_batches", "train"]

@@ -1,0 +1,106 @@
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from lmad.models import LMAD
+from lmad.train import TrainConfig, TrainingDivergedError, apply_overrides, epoch_batches, train
+from lmad.train.trainer import Distributed, learning_rate
+from tests.train.helpers import tiny_config, write_tiny_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def read_metrics(path):
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path):
+    data = write_tiny_dataset(tmp_path / "data")
+    config = tiny_config(data, epochs=6, lr=5e-3)
+    summary = train(config, tmp_path / "run", command="lmad train --config tiny.yaml")
+    rows = read_metrics(tmp_path / "run" / "metrics.csv")
+    assert len(rows) == 6
+    assert float(rows[-1]["train_loss"]) < 0.8 * float(rows[0]["train_loss"])
+    assert summary["best_mIoU"] == max(float(r["val_mIoU"]) for r in rows)
+    for name in ("config.yaml", "command.txt", "best/model.safetensors", "last/training_state.pt"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert TrainConfig.from_file(tmp_path / "run" / "config.yaml") == config
+    model = LMAD.from_pretrained(tmp_path / "run" / "best")
+    assert model(torch.rand(1, 64, 3), ["top", "bottom", "none"]).shape == (1, 3, 64)
+
+
+def test_resume_mid_epoch_gives_the_same_weights(tmp_path):
+    data = write_tiny_dataset(tmp_path / "data")
+    config = tiny_config(data, epochs=2)
+    train(config, tmp_path / "full")
+    interrupted = train(config, tmp_path / "resumed", stop_after_steps=6)  # 4 steps per epoch: mid epoch 2
+    assert interrupted["stopped_early"]
+    state = torch.load(tmp_path / "resumed" / "last" / "training_state.pt", weights_only=True)
+    assert (state["epoch"], state["step_in_epoch"]) == (1, 2)
+    train(config, tmp_path / "resumed", resume=True)
+    expected = load_file(tmp_path / "full" / "last" / "model.safetensors")
+    resumed = load_file(tmp_path / "resumed" / "last" / "model.safetensors")
+    assert expected.keys() == resumed.keys()
+    for key in expected:
+        assert torch.equal(expected[key], resumed[key]), key
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    data = write_tiny_dataset(tmp_path / "data")
+    config = tiny_config(data, epochs=3)
+    train(config, tmp_path / "run", stop_after_steps=4)  # an epoch-end checkpoint exists
+    good = load_file(tmp_path / "run" / "last" / "model.safetensors")
+    config.optim.lr = 1e30  # diverges at once
+    with pytest.raises(TrainingDivergedError, match="last good checkpoint"):
+        train(config, tmp_path / "run", resume=True)
+    after = load_file(tmp_path / "run" / "last" / "model.safetensors")
+    assert all(torch.equal(good[k], after[k]) for k in good)
+
+
+def test_schedule_and_batches():
+    config = TrainConfig()
+    assert learning_rate(config.optim, 0) == 1e-3 and learning_rate(config.optim, 20) == 5e-4
+    assert learning_rate(config.optim, 199) == pytest.approx(max(1e-3 * 0.5**9, 1e-5))
+    ranks = [epoch_batches(20, 3, seed=1, epoch=4, dist_info=Distributed(r, 2, r)) for r in (0, 1)]
+    seen = [i for batches in ranks for batch in batches for i in batch]
+    assert len(seen) == len(set(seen)) == 18  # disjoint, 3 batches of 3 each
+    assert epoch_batches(20, 3, 1, 4, Distributed()) == epoch_batches(20, 3, 1, 4, Distributed())
+    assert epoch_batches(20, 3, 1, 4, Distributed()) != epoch_batches(20, 3, 1, 5, Distributed())
+
+
+def test_config_overrides_and_errors(tmp_path):
+    data = apply_overrides({"optim": {"lr": 0.1}}, ["optim.lr=0.01", "model.overrides.backbone=lite", "run.seed=3"])
+    config = TrainConfig.from_dict(data)
+    assert config.optim.lr == 0.01 and config.model.overrides == {"backbone": "lite"} and config.run.seed == 3
+    with pytest.raises(ValueError, match="unknown config keys"):
+        TrainConfig.from_dict({"optim": {"learning_rate": 1}})
+    with pytest.raises(ValueError, match="key=value"):
+        apply_overrides({}, ["optim.lr"])
+
+
+def test_shipped_configs_parse():
+    configs = sorted((REPO / "configs").glob("*.yaml"))
+    assert configs
+    for path in configs:
+        TrainConfig.from_file(path)
+
+
+def test_ddp_two_processes_on_cpu(tmp_path):
+    data = write_tiny_dataset(tmp_path / "data")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+               str(REPO / "tests" / "train" / "ddp_worker.py"), str(data), str(tmp_path / "run")]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    weights = [load_file(tmp_path / "run" / f"rank{r}.safetensors") for r in (0, 1)]
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key
+    seen = [set((tmp_path / "run" / f"rank{r}.seen").read_text().split()) for r in (0, 1)]
+    assert seen[0] and seen[1] and not seen[0] & seen[1]
