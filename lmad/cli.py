@@ -89,6 +89,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from lmad.data.synthetic import generate_dataset
+
+    categories = args.categories.split(",") if args.categories else None
+    stats = generate_dataset(args.out, args.train, args.val, args.seed, categories, args.balance, args.workers,
+                             args.preview, progress=not args.quiet)
+    full = stats["splits"]["train"]["full"] if "train" in stats["splits"] else None
+    print(f"wrote {args.out}: {args.train} train and {args.val} val shapes (+4 partial views each), "
+          f"both 3D AffordanceNet layouts" + (f"; train none fraction {full['none_fraction']:.2f}" if full else ""))
+    if args.preview:
+        print(f"preview: {Path(args.out) / 'preview.png'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lmad import __version__
 
@@ -111,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--splits", default="train,val", help="comma-separated splits (default: train,val)")
     convert.add_argument("--skip-bad", action="store_true", help="skip malformed samples (reported) instead of stopping")
     convert.set_defaults(func=_cmd_convert)
+
+    synth = sub.add_parser("synth", help="generate the procedural affordance dataset (both 3D AffordanceNet layouts)")
+    synth.add_argument("--out", required=True, help="output folder")
+    synth.add_argument("--train", type=int, default=2000, help="training shapes (default 2000)")
+    synth.add_argument("--val", type=int, default=400, help="validation shapes (default 400)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--categories", help="comma-separated subset of the 23 categories (default: all)")
+    synth.add_argument("--balance", choices=["real", "uniform"], default="real",
+                       help="category shares: 3D AffordanceNet's frequencies (with a floor) or equal")
+    synth.add_argument("--workers", type=int, help="processes (default: all cores)")
+    synth.add_argument("--preview", action="store_true", help="also write preview.png, one object per category")
+    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.set_defaults(func=_cmd_synth)
 
     train = sub.add_parser("train", help="train a model from a config (torchrun for several GPUs)")
     train.add_argument("--config", required=True, help="YAML file, e.g. configs/lmad_full.yaml")

@@ -1,0 +1,1 @@
+"""Pictures: multi-view renders of labelled clouds, the synthetic contact sheet (matplotlib, headless)."""

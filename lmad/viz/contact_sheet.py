@@ -1,0 +1,43 @@
+"""A contact sheet of the procedural dataset: one object per category, coloured by affordance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lmad.data.classes import AFFORDANCE_CLASSES
+from lmad.viz.render import class_colors, draw_cloud
+
+
+def synthetic_contact_sheet(path: str | Path, categories, seed: int = 0, columns: int = 6) -> Path:
+    """Render one generated object of each category (hard labels) into a grid PNG with a legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from lmad.data.synthetic.generate import hard_labels, make_object
+
+    categories = list(categories)
+    rows = int(np.ceil(len(categories) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows + 1.0), squeeze=False)
+    palette = np.array(class_colors(AFFORDANCE_CLASSES))
+    used = set()
+    for ax, category in zip(axes.flat, categories):
+        obj = make_object(category, np.random.default_rng([seed, 99, categories.index(category)]))
+        labels = hard_labels(obj.scores)
+        keep = np.random.default_rng(0).choice(len(labels), 2048, replace=False)
+        draw_cloud(ax, obj.points[keep], palette[labels[keep]], azimuth=35, elevation=25, size=1.5)
+        ax.set_title(category, fontsize=9)
+        used.update(labels[keep].tolist())
+    for ax in list(axes.flat)[len(categories):]:
+        ax.axis("off")
+    handles = [Patch(color=palette[i], label=AFFORDANCE_CLASSES[i]) for i in sorted(used)]
+    fig.legend(handles=handles, loc="lower center", ncol=10, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

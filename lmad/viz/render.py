@@ -1,0 +1,84 @@
+"""Static pictures of labelled point clouds (matplotlib, headless).
+
+Points are drawn as an orthographic projection, far to near, so nearer points cover farther
+ones; this is faster than matplotlib's 3D axes and reads the same for clouds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lmad.data.classes import AFFORDANCE_CLASSES
+
+# one colour per 3D AffordanceNet class (tab20 order), 'none' light grey
+_PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#393b79", "#843c39",
+]
+NONE_COLOR = "#d9d9d9"
+
+
+def class_colors(class_names) -> list[str]:
+    """A colour per class: the fixed colour of a 3D AffordanceNet name, grey for 'none', else cycled."""
+    colors = []
+    for i, name in enumerate(class_names):
+        if name == "none":
+            colors.append(NONE_COLOR)
+        elif name in AFFORDANCE_CLASSES:
+            colors.append(_PALETTE[AFFORDANCE_CLASSES.index(name)])
+        else:
+            colors.append(_PALETTE[i % len(_PALETTE)])
+    return colors
+
+
+def view_rotation(azimuth: float, elevation: float) -> np.ndarray:
+    """(3, 3) rotation taking y-up world points into a camera frame (x right, y up, z towards the viewer)."""
+    a, e = np.radians(azimuth), np.radians(elevation)
+    spin = np.array([[np.cos(a), 0, -np.sin(a)], [0, 1, 0], [np.sin(a), 0, np.cos(a)]])
+    tilt = np.array([[1, 0, 0], [0, np.cos(e), -np.sin(e)], [0, np.sin(e), np.cos(e)]])
+    return tilt @ spin
+
+
+def draw_cloud(ax, points: np.ndarray, colors, azimuth: float = 35, elevation: float = 25, size: float = 2.0):
+    """Draw (M, 3) points with per-point colours (M,) or (M, 3|4) on a 2D matplotlib axis."""
+    camera = points @ view_rotation(azimuth, elevation).T
+    order = np.argsort(camera[:, 2])  # far first
+    colors = np.asarray(colors)
+    ax.scatter(camera[order, 0], camera[order, 1], c=colors[order], s=size, linewidths=0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def render_labels(path: str | Path, points: np.ndarray, labels: np.ndarray, class_names, title: str = "",
+                  views=((35, 25), (125, 25), (215, 25), (305, -20)), scores: np.ndarray | None = None) -> Path:
+    """Multi-view PNG of a cloud coloured by label, with a legend of the classes present.
+
+    With ``scores`` (M, K) a second row shows each point's winning score as brightness.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    palette = np.array(class_colors(class_names))
+    point_colors = palette[labels]
+    rows = 2 if scores is not None else 1
+    fig, axes = plt.subplots(rows, len(views), figsize=(3.2 * len(views), 3.2 * rows + 0.6), squeeze=False)
+    for col, (azimuth, elevation) in enumerate(views):
+        draw_cloud(axes[0, col], points, point_colors, azimuth, elevation)
+        if scores is not None:
+            draw_cloud(axes[1, col], points, plt.cm.viridis(scores.max(axis=1)), azimuth, elevation)
+    present = [i for i in range(len(class_names)) if np.any(labels == i)]
+    handles = [Patch(color=palette[i], label=f"{class_names[i]} ({np.mean(labels == i):.0%})") for i in present]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,129 @@
+import json
+
+import numpy as np
+import pytest
+
+from lmad.data import AFFORDANCE_CLASSES, load_affordancenet
+from lmad.data.synthetic import CATEGORY_AFFORDANCES, GENERATORS, category_plan, generate_dataset, hard_labels, make_object
+from lmad.data.synthetic.dataset import make_sample
+from lmad.data.synthetic.generate import VIEW_CAMERAS, lattice_samples, sample_parts, visible_from
+
+CATEGORIES = sorted(GENERATORS)
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_labels_use_only_the_category_affordances_and_most_are_present(category):
+    allowed = {AFFORDANCE_CLASSES.index(a) for a in CATEGORY_AFFORDANCES[category]} | {18}
+    present = {a: 0 for a in CATEGORY_AFFORDANCES[category]}
+    for seed in range(5):
+        obj = make_object(category, np.random.default_rng([7, seed]))
+        assert obj.points.shape == (8192, 3)
+        assert np.abs(obj.points).max() <= 1.0 + 1e-5  # fits the [-1, 1] cube
+        labels = hard_labels(obj.scores)
+        assert set(np.unique(labels).tolist()) <= allowed
+        scored = np.flatnonzero(obj.scores.max(0) > 0)
+        assert {AFFORDANCE_CLASSES[i] for i in scored} <= set(CATEGORY_AFFORDANCES[category])
+        assert obj.scores.min() >= 0 and obj.scores.max() <= 1
+        for a in present:
+            present[a] += int(np.any(labels == AFFORDANCE_CLASSES.index(a)))
+    assert all(count >= 3 for count in present.values()), present
+
+
+def test_samples_lie_on_their_triangles():
+    parts = GENERATORS["Mug"](np.random.default_rng(0))
+    points, _, faces = sample_parts(parts, 2000, np.random.default_rng(1))
+    triangles = np.concatenate([p.mesh.vertices[p.mesh.faces] for p in parts])[faces]
+    a, b, c = triangles[:, 0], triangles[:, 1], triangles[:, 2]
+    normal = np.cross(b - a, c - a)
+    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+    assert np.abs(((points - a) * normal).sum(1)).max() < 1e-9  # in the triangle's plane
+    # inside it: the three sub-triangle areas add up to the whole
+    area = lambda p, q, r: np.linalg.norm(np.cross(q - p, r - p), axis=1)  # noqa: E731
+    assert np.allclose(area(points, b, c) + area(a, points, c) + area(a, b, points), area(a, b, c), atol=1e-9)
+
+
+def mesh_depth_buffer(triangles, right, up, camera, resolution):
+    """An independent z-buffer: rasterise every triangle at the pixel centres."""
+    pixel = 2 * np.sqrt(3) / resolution
+    uv = np.stack([triangles @ right, triangles @ up], axis=-1) + np.sqrt(3)  # (F, 3, 2)
+    depth = -(triangles @ camera)  # (F, 3)
+    buffer = np.full((resolution, resolution), np.inf)
+    for tri_uv, tri_depth in zip(uv, depth):
+        lo = np.floor(tri_uv.min(0) / pixel).astype(int)
+        hi = np.ceil(tri_uv.max(0) / pixel).astype(int)
+        ii, jj = np.meshgrid(np.arange(max(lo[0], 0), min(hi[0], resolution)),
+                             np.arange(max(lo[1], 0), min(hi[1], resolution)), indexing="ij")
+        centres = (np.stack([ii, jj], -1) + 0.5) * pixel
+        (x0, y0), (x1, y1), (x2, y2) = tri_uv
+        det = (y1 - y2) * (x0 - x2) + (x2 - x1) * (y0 - y2)
+        if abs(det) < 1e-12:
+            continue
+        w0 = ((y1 - y2) * (centres[..., 0] - x2) + (x2 - x1) * (centres[..., 1] - y2)) / det
+        w1 = ((y2 - y0) * (centres[..., 0] - x2) + (x0 - x2) * (centres[..., 1] - y2)) / det
+        w2 = 1 - w0 - w1
+        inside = (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
+        z = w0 * tri_depth[0] + w1 * tri_depth[1] + w2 * tri_depth[2]
+        sub = buffer[ii[inside], jj[inside]]
+        buffer[ii[inside], jj[inside]] = np.minimum(sub, z[inside])
+    return buffer
+
+
+@pytest.mark.parametrize("category", ["Chair", "Mug", "StorageFurniture", "Knife"])
+def test_partial_views_keep_only_visible_points(category):
+    obj = make_object(category, np.random.default_rng(3))
+    camera = VIEW_CAMERAS[0]
+    visible = visible_from(obj.points, camera, lattice_samples(obj.triangles.astype(np.float64)))
+    helper = np.array([0.0, 1.0, 0.0])
+    right = np.cross(helper, camera)
+    right /= np.linalg.norm(right)
+    up = np.cross(camera, right)
+    resolution = 128
+    buffer = mesh_depth_buffer(obj.triangles.astype(np.float64), right, up, camera, resolution)
+    pixel = 2 * np.sqrt(3) / resolution
+    ij = np.clip(np.floor((np.stack([obj.points @ right, obj.points @ up], 1) + np.sqrt(3)) / pixel).astype(int), 0, resolution - 1)
+    surface = buffer[ij[:, 0], ij[:, 1]]
+    depth = -(obj.points @ camera)
+    truly_visible = depth <= surface + 0.06
+    assert truly_visible[visible].mean() > 0.98  # what a view keeps is seen from its camera
+    assert visible[truly_visible].mean() > 0.6  # most of what is seen is kept (grazing points may drop)
+    assert 0.1 < visible.mean() < 0.8
+
+
+def test_same_seed_same_arrays_and_2048_points():
+    a = make_sample((5, "train", 3, "Table"))
+    b = make_sample((5, "train", 3, "Table"))
+    assert np.array_equal(a["full"][0], b["full"][0]) and np.array_equal(a["full"][1], b["full"][1])
+    assert a["full"][0].shape == (2048, 3)
+    for view in range(4):
+        assert a["views"][view][0].shape == (2048, 3)
+        assert np.array_equal(a["views"][view][0], b["views"][view][0])
+    c = make_sample((6, "train", 3, "Table"))
+    assert not np.array_equal(a["full"][0], c["full"][0])
+
+
+def test_category_plan_real_balance_has_a_floor():
+    plan = category_plan(500, CATEGORIES, "real", seed=0)
+    counts = {c: plan.count(c) for c in CATEGORIES}
+    assert len(plan) == 500 and min(counts.values()) >= 5
+    assert counts["Table"] > counts["Chair"] > counts["Scissors"]
+    with pytest.raises(ValueError, match="at least 23"):
+        category_plan(10, CATEGORIES, "real", 0)
+
+
+def test_generated_dataset_reads_back_in_both_layouts(tmp_path):
+    stats = generate_dataset(tmp_path / "a", train=23, val=23, seed=1, balance="uniform", workers=1, progress=False)
+    generate_dataset(tmp_path / "b", train=23, val=23, seed=1, balance="uniform", workers=2, progress=False)
+    for name in ("full_shape_train_data.pkl", "original/partial_val_data.pkl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()  # workers do not matter
+    openad = load_affordancenet(tmp_path / "a", "partial", "train")
+    original = load_affordancenet(tmp_path / "a" / "original", "partial", "train")
+    assert len(openad) == len(original) == 92 and original.has_soft_labels
+    for i in (0, 50):
+        assert np.array_equal(openad[i]["labels"].numpy(), original[i]["labels"].numpy())
+    full = stats["splits"]["train"]["full"]
+    assert 0.2 < full["none_fraction"] < 0.6  # the real validation split: 43 %
+    sizes = full["region_size_mean"]
+    assert all(0.003 < v < 0.65 for v in sizes.values())
+    assert json.loads((tmp_path / "a" / "stats.json").read_text())["splits"]["train"]["shapes_per_category"]["Mug"] == 1
+    weights = load_affordancenet(tmp_path / "a", "full", "train").class_weights()
+    assert weights.shape == (19,) and weights.min() == pytest.approx(1.0)
