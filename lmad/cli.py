@@ -103,6 +103,97 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def expand_inputs(paths: list[str]) -> list[Path]:
+    """Files as given; folders searched recursively for supported files (sorted)."""
+    from lmad.data import SUPPORTED_EXTENSIONS
+
+    files = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS)
+        else:
+            files.append(path)
+    return files
+
+
+def _unique_stems(files: list[Path]) -> list[str]:
+    stems = [f.stem for f in files]
+    return [f"{f.parent.name}_{f.stem}" if stems.count(f.stem) > 1 else f.stem for f in files]
+
+
+def run_predictions(detector, files: list[Path], queries, out: Path, formats, batch_size: int, attention: bool,
+                    progress: bool = True) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Predict every file, writing outputs; bad files are reported and skipped. Returns (written, failures)."""
+    from tqdm.auto import tqdm
+
+    from lmad.outputs import write_outputs
+
+    written, failures = [], []
+    stems = _unique_stems(files)
+    bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress)
+    for start in range(0, len(files), batch_size):
+        chunk = list(zip(files[start:start + batch_size], stems[start:start + batch_size]))
+        loaded = []
+        for path, stem in chunk:
+            try:
+                loaded.append((path, stem, detector.load(path)))
+            except (ValueError, OSError) as error:
+                failures.append((path, str(error)))
+                bar.write(f"skipped {path}: {error}")
+                bar.update()
+        if loaded:
+            results = detector.predict_loaded([item for _, _, item in loaded], queries, attention)
+            for (path, stem, _), result in zip(loaded, results):
+                written += write_outputs(result, out, stem, formats)
+                bar.update()
+    bar.close()
+    return written, failures
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from lmad.outputs import parse_formats
+    from lmad.predict import AffordanceDetector, normalise_queries
+
+    formats = parse_formats(args.format)
+    queries = normalise_queries(args.queries)
+    files = expand_inputs(args.paths)
+    if not files:
+        raise ValueError(f"no input files found in {args.paths}")
+    detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device, up_axis=args.up_axis,
+                                                  **({"num_points": args.num_points} if args.num_points else {}))
+    out = Path(args.out)
+    written, failures = run_predictions(detector, files, queries, out, formats, args.batch_size, args.attention)
+    print(f"{len(files) - len(failures)} of {len(files)} files scored for {', '.join(queries)}; outputs in {out}/")
+    for path, reason in failures:
+        print(f"failed: {path}: {reason}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import json
+    from importlib import resources
+
+    from lmad.predict import AffordanceDetector, normalise_queries
+
+    examples = Path(str(resources.files("lmad.examples")))
+    manifest = json.loads((examples / "manifest.json").read_text())
+    detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device)
+    out = Path(args.out)
+    for name, entry in manifest.items():
+        queries = normalise_queries(entry["queries"])
+        detector.up_axis = entry.get("up_axis", "y")
+        written, failures = run_predictions(detector, [examples / name], queries, out, ["png", "html", "npz", "json"],
+                                            1, attention=detector.model.config.architecture == "aqm", progress=False)
+        if failures:
+            raise ValueError(f"demo example {name} failed: {failures[0][1]}")
+        labels = json.loads((out / f"{Path(name).stem}.json").read_text())["queries"]
+        share = ", ".join(f"{q} {v['fraction']:.0%}" for q, v in labels.items())
+        print(f"{name:16s} -> {out / Path(name).stem}.png / .html   ({share})")
+    print(f"open {out}/*.html in a browser to rotate the objects and switch between heat maps")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lmad import __version__
 
@@ -138,6 +229,26 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--preview", action="store_true", help="also write preview.png, one object per category")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(func=_cmd_synth)
+
+    predict = sub.add_parser("predict", help="score your own point clouds or meshes against free-text queries")
+    predict.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    predict.add_argument("--queries", required=True, help='comma-separated, e.g. "grasp,pour,where to sit" ("none" is added)')
+    predict.add_argument("--out", required=True, help="output folder")
+    predict.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
+    predict.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
+    predict.add_argument("--batch-size", type=int, default=8, help="clouds per forward pass")
+    predict.add_argument("--format", default="npz,png,json", help="any of npz,ply,png,html,json (default npz,png,json)")
+    predict.add_argument("--attention", action="store_true", help="save each query's AQM attention over the points")
+    predict.add_argument("--num-points", type=int, help="points the model sees per object (default: the checkpoint's)")
+    predict.add_argument("--up-axis", default="y", choices=["y", "z", "-z", "x", "-y"],
+                         help="which input axis points up (the model expects y; robot meshes are often z)")
+    predict.set_defaults(func=_cmd_predict)
+
+    demo = sub.add_parser("demo", help="run the shipped model on the example objects, write PNG and HTML")
+    demo.add_argument("--out", default="lmad-demo", help="output folder (default: lmad-demo)")
+    demo.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
+    demo.add_argument("--device", choices=["cpu", "cuda"])
+    demo.set_defaults(func=_cmd_demo)
 
     train = sub.add_parser("train", help="train a model from a config (torchrun for several GPUs)")
     train.add_argument("--config", required=True, help="YAML file, e.g. configs/lmad_full.yaml")

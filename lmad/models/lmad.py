@@ -24,7 +24,7 @@ from lmad.models.heads import AffordanceHead, CosineHead
 from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model, weights_fingerprint
 from lmad.models.point_tokens import AffineTokens, PointTokenProjection
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
-from lmad.ops import farthest_point_sample
+from lmad.ops import farthest_point_sample, gather_points, knn
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
 CONFIG_FILE = "config.json"
@@ -143,15 +143,21 @@ class LMAD(nn.Module):
 
         Returns:
             logits: (B, K, N). With ``return_attention`` a tuple (logits, attention) where
-            attention is (B, blocks, K, M): per AQM block, each query's attention over its
-            M point tokens, averaged over heads and over the query's tokens (empty for
-            models without an AQM).
+            attention is (B, blocks, K, N): per AQM block, each query's attention over the
+            points, averaged over heads and over the query's tokens (when the AQM attends to
+            fewer point tokens, each point shows its nearest token's); (B, 0, K, 0) for models
+            without an AQM.
         """
         input_ids, attention_mask = self.tokenize(queries, points.device)
         tokens = self.point_tokens(points, generator)
         attention = []
+        token_idx = None
         if self.config.architecture == "aqm":
-            context = self._aqm_context(points, tokens, generator)
+            count = self.config.aqm_point_tokens
+            context = tokens
+            if count is not None and count < points.shape[1]:
+                token_idx = farthest_point_sample(points, count, generator)  # (B, M)
+                context = tokens.gather(token_idx)
             names, attention = self.query_module(input_ids, attention_mask, context, return_attention)
         else:
             names = self._frozen_name_embeddings(input_ids, attention_mask)  # (1, K, d)
@@ -161,13 +167,12 @@ class LMAD(nn.Module):
         logits = self.head(tokens, names)
         if not return_attention:
             return logits
-        return logits, self._summarise_attention(attention, attention_mask, points.shape[0])
-
-    def _aqm_context(self, points: torch.Tensor, tokens: AffineTokens, generator=None) -> AffineTokens:
-        count = self.config.aqm_point_tokens
-        if count is None or count >= points.shape[1]:
-            return tokens
-        return tokens.gather(farthest_point_sample(points, count, generator))
+        summary = self._summarise_attention(attention, attention_mask, points.shape[0])  # (B, L, K, M)
+        if token_idx is not None:  # each point shows the attention of its nearest attended token
+            nearest = knn(points, gather_points(points, token_idx), 1)[1][..., 0]  # (B, N)
+            index = nearest[:, None, None, :].expand(-1, summary.shape[1], summary.shape[2], -1)
+            summary = summary.gather(-1, index)
+        return logits, summary
 
     def _frozen_name_embeddings(self, input_ids, attention_mask) -> torch.Tensor:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_language_model):
@@ -193,11 +198,12 @@ class LMAD(nn.Module):
     def _stores_language_model(self) -> bool:
         return not self.config.freeze_language_model or self.config.language_model_config is not None
 
-    def save_pretrained(self, directory: str | Path) -> Path:
+    def save_pretrained(self, directory: str | Path, extra: dict | None = None) -> Path:
         """Write ``config.json`` and ``model.safetensors`` (atomically) into ``directory``.
 
         A frozen pretrained LM is not stored: the config names it and records a fingerprint of
-        its weights, which loading checks.
+        its weights, which loading checks. ``extra`` entries (e.g. the number of points the model
+        was trained with) are added to ``config.json``.
         """
         from safetensors.torch import save_file
 
@@ -213,6 +219,7 @@ class LMAD(nn.Module):
             "model": self.config.to_dict(),
             "language_model_fingerprint": weights_fingerprint(self.query_module.language_model),
             "language_model_stored": self._stores_language_model(),
+            **(extra or {}),
         }
         _atomic_write(directory / WEIGHTS_FILE, lambda path: save_file(state, str(path), metadata={"format": "pt"}))
         _atomic_write(directory / CONFIG_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))

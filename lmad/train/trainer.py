@@ -131,11 +131,11 @@ def build_optimizer(model: LMAD, config: TrainConfig) -> torch.optim.Optimizer:
 
 # ---- checkpoints ----------------------------------------------------------------------------------
 
-def save_checkpoint(directory: Path, model: LMAD, state: dict | None) -> None:
+def save_checkpoint(directory: Path, model: LMAD, state: dict | None, extra: dict | None = None) -> None:
     """Write a checkpoint folder atomically: into a temporary folder, then swapped in."""
     temporary = directory.with_name(directory.name + ".tmp")
     shutil.rmtree(temporary, ignore_errors=True)
-    model.save_pretrained(temporary)
+    model.save_pretrained(temporary, extra)
     if state is not None:
         torch.save(state, temporary / STATE_FILE)
     previous = directory.with_name(directory.name + ".old")
@@ -280,7 +280,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
             row.update({"val_mIoU": metrics["mIoU"], "val_Acc": metrics["Acc"], "val_mAcc": metrics["mAcc"]})
             if metrics["mIoU"] > best["mIoU"] and dist_info.main:
                 best = {"mIoU": metrics["mIoU"], "epoch": epoch + 1}
-                save_checkpoint(best_dir, model, None)
+                save_checkpoint(best_dir, model, None, _checkpoint_meta(config, best, row))
         _save_last(last_dir, model, optimizer, epoch + 1, 0, global_step, best, device, dist_info)
         logger.log(row)
         if stopped_early:
@@ -293,6 +293,13 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
         print(f"done: {optim.epochs} epochs, {global_step} steps in {summary['seconds']:.0f} s; best val mIoU "
               f"{best['mIoU']:.4f} at epoch {best['epoch']}; checkpoints: {best_dir}, {last_dir}")
     return summary
+
+
+def _checkpoint_meta(config: TrainConfig, best: dict, row: dict) -> dict:
+    """What a checkpoint records of its training: the points per cloud, the data, the score."""
+    return {"num_points": config.data.num_points or 2048, "trained_on": {"source": config.data.source,
+            "root": config.data.root, "task": config.data.task}, "val_mIoU": best["mIoU"], "epoch": best["epoch"],
+            "train_config": config.to_dict()}
 
 
 def _save_last(directory, model, optimizer, epoch, step, global_step, best, device, dist_info):

@@ -121,8 +121,12 @@ def test_fewer_point_tokens_and_attention_maps(tiny_model_overrides):
     with torch.no_grad():
         logits, attention = model(torch.rand(2, 40, 3), QUERIES, return_attention=True)
     assert logits.shape == (2, 5, 40)
-    assert attention.shape == (2, 2, 5, 16)  # (B, blocks, K, M)
-    assert torch.allclose(attention.sum(-1), torch.ones(2, 2, 5), atol=1e-5)
+    assert attention.shape == (2, 2, 5, 40)  # (B, blocks, K, N): each point shows its nearest token's
+    full = build_model("lmad", **tiny_model_overrides).eval()
+    with torch.no_grad():
+        _, attention = full(torch.rand(2, 40, 3), QUERIES, return_attention=True)
+    assert attention.shape == (2, 2, 5, 40)
+    assert torch.allclose(attention.sum(-1), torch.ones(2, 2, 5), atol=1e-5)  # a distribution over points
 
 
 def test_save_load_round_trip_gives_identical_logits(tiny_model_overrides, tmp_path):

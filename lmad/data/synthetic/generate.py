@@ -120,7 +120,7 @@ VIEW_RESOLUTION = 128
 VIEW_PIXEL = 2 * np.sqrt(3) / VIEW_RESOLUTION  # the unit cube's projection spans 2 * sqrt(3)
 
 
-def lattice_samples(triangles: np.ndarray, spacing: float = VIEW_PIXEL / 1.5) -> np.ndarray:
+def lattice_samples(triangles: np.ndarray, spacing: float = VIEW_PIXEL / 1.2) -> np.ndarray:
     """Points on every triangle on a barycentric lattice no coarser than ``spacing``: (S, 3).
 
     Dense and hole-free (unlike random samples), so a depth buffer made from them is closed
@@ -134,7 +134,7 @@ def lattice_samples(triangles: np.ndarray, spacing: float = VIEW_PIXEL / 1.5) ->
         keep = i + j <= k
         weights = np.stack([i[keep], j[keep], k - i[keep] - j[keep]], axis=1) / k  # (L, 3)
         chosen = triangles[steps == k]  # (T, 3, 3)
-        out.append(np.einsum("lv,tvc->tlc", weights, chosen).reshape(-1, 3))
+        out.append(np.matmul(weights[None], chosen).reshape(-1, 3))  # (T, L, 3)
     return np.concatenate(out)
 
 

@@ -1,0 +1,1 @@
+"""The model shipped with lmad lives in ``default/`` (config.json + model.safetensors)."""

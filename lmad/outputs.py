@@ -1,0 +1,65 @@
+"""Writing a prediction to disk: ``.npz``, coloured ``.ply``, ``.png`` render, ``.html`` viewer, ``.json`` summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+FORMATS = ("npz", "ply", "png", "html", "json")
+
+
+def parse_formats(text: str) -> list[str]:
+    formats = [f.strip().lower() for f in text.split(",") if f.strip()]
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"unknown output formats {unknown}; choose from {', '.join(FORMATS)}")
+    return formats
+
+
+def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> list[Path]:
+    """Write ``result`` (an :class:`lmad.predict.AffordanceResult`) as ``out_dir/<stem>.<format>``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = out_dir / f"{stem}.{fmt}"
+        if fmt == "npz":
+            arrays = {"points": result.points, "scores": result.scores, "labels": result.labels,
+                      "queries": np.asarray(result.queries, dtype=str)}
+            if result.attention:
+                arrays["attention_per_block"] = result.attention["per_block"]
+                arrays["attention"] = result.attention["overall"]
+            np.savez_compressed(path, **arrays)
+        elif fmt == "ply":
+            _write_ply(path, result)
+        elif fmt == "png":
+            from lmad.viz.render import render_labels
+
+            render_labels(path, result.points, result.labels, result.queries, title=f"{stem}: " + ", ".join(result.queries),
+                          scores=result.scores)
+        elif fmt == "html":
+            from lmad.viz.html import write_viewer
+
+            attention = result.attention.get("overall") if result.attention else None
+            write_viewer(path, result.points, result.scores, result.labels, result.queries, attention, title=stem)
+        elif fmt == "json":
+            path.write_text(json.dumps(result.summary(), indent=2))
+        written.append(path)
+    return written
+
+
+def _write_ply(path: Path, result) -> None:
+    from plyfile import PlyData, PlyElement
+
+    from lmad.viz.render import class_colors
+
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in class_colors(result.queries)], dtype=np.uint8)
+    rgb = palette[result.labels]
+    vertex = np.empty(len(result.points), dtype=[("x", "f4"), ("y", "f4"), ("z", "f4"), ("red", "u1"),
+                                                  ("green", "u1"), ("blue", "u1"), ("label", "i4")])
+    vertex["x"], vertex["y"], vertex["z"] = result.points.T
+    vertex["red"], vertex["green"], vertex["blue"] = rgb.T
+    vertex["label"] = result.labels
+    PlyData([PlyElement.describe(vertex, "vertex")], text=False).write(str(path))
