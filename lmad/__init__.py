@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it, imported on first access
 _LAZY = {
+    "AffordanceDetector": "lmad.predict",
+    "AffordanceResult": "lmad.predict",
     "LMAD": "lmad.models",
     "LMADConfig": "lmad.models",
     "PointNet2Backbone": "lmad.models",

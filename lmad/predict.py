@@ -159,24 +159,25 @@ class AffordanceDetector:
     @torch.no_grad()
     def predict_loaded(self, loaded, queries: list[str], attention: bool = False) -> list[AffordanceResult]:
         """Score a batch of :meth:`load` outputs in one forward pass (queries already normalised)."""
-        sampled, picks = [], []
         rotation = UP_AXES[self.up_axis]
+        sampled, nearest_of = [], []
         for points, _, _ in loaded:
             normalised, _, _ = normalize_unit_sphere(points)
             pick = resample_indices(len(points), self.num_points, self.seed, normalised)
             sampled.append(normalised[pick] @ rotation.T)
-            picks.append(pick)
+            # every input point takes the scores of its nearest sampled point (in the normalised
+            # frame, so float32 precision does not depend on the input's scale or offset)
+            nearest_of.append(nearest_sampled(normalised, normalised[pick]))
         batch = torch.from_numpy(np.stack(sampled)).to(self.device)
-        generator = torch.Generator().manual_seed(self.seed)
+        # no FPS generator: every cloud's sampling starts at its first point, so a cloud gets the
+        # same result alone or in any batch
         if attention:
-            logits, maps = self.model(batch, queries, return_attention=True, generator=generator)
+            logits, maps = self.model(batch, queries, return_attention=True)
         else:
-            logits, maps = self.model(batch, queries, generator=generator), None
+            logits, maps = self.model(batch, queries), None
         probabilities = torch.softmax(logits.float(), dim=1).transpose(1, 2).cpu().numpy()  # (B, N, K)
         results = []
-        for b, ((points, source, is_mesh), pick) in enumerate(zip(loaded, picks)):
-            # every input point takes the scores of its nearest sampled point
-            nearest = nearest_sampled(points, points[pick])
+        for b, ((points, source, is_mesh), nearest) in enumerate(zip(loaded, nearest_of)):
             scores = probabilities[b][nearest].astype(np.float32)
             result = AffordanceResult(points.astype(np.float32), scores, scores.argmax(1).astype(np.int64),
                                       list(queries), source, is_mesh)

@@ -289,6 +289,13 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     summary = {"epochs": optim.epochs, "global_step": global_step, "best_mIoU": best["mIoU"],
                "best_epoch": best["epoch"], "last_train_loss": summary_loss, "out": str(out_dir),
                "seconds": round(time.time() - started, 1), "stopped_early": stopped_early}
+    if dist_info.main and (out_dir / "metrics.csv").exists():
+        try:
+            from lmad.viz.curves import plot_training_curve
+
+            plot_training_curve(out_dir / "metrics.csv", out_dir / "curve.png")
+        except ImportError:  # matplotlib is optional
+            pass
     if dist_info.main and not stopped_early:
         print(f"done: {optim.epochs} epochs, {global_step} steps in {summary['seconds']:.0f} s; best val mIoU "
               f"{best['mIoU']:.4f} at epoch {best['epoch']}; checkpoints: {best_dir}, {last_dir}")

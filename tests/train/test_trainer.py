@@ -29,7 +29,7 @@ def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path):
     assert len(rows) == 6
     assert float(rows[-1]["train_loss"]) < 0.8 * float(rows[0]["train_loss"])
     assert summary["best_mIoU"] == max(float(r["val_mIoU"]) for r in rows)
-    for name in ("config.yaml", "command.txt", "best/model.safetensors", "last/training_state.pt"):
+    for name in ("config.yaml", "command.txt", "best/model.safetensors", "last/training_state.pt", "curve.png"):
         assert (tmp_path / "run" / name).is_file(), name
     assert TrainConfig.from_file(tmp_path / "run" / "config.yaml") == config
     model = LMAD.from_pretrained(tmp_path / "run" / "best")
