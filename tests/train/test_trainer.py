@@ -1,4 +1,5 @@
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,15 @@ def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path):
     assert TrainConfig.from_file(tmp_path / "run" / "config.yaml") == config
     model = LMAD.from_pretrained(tmp_path / "run" / "best")
     assert model(torch.rand(1, 64, 3), ["top", "bottom", "none"]).shape == (1, 3, 64)
+    # the eval command on the same data reproduces the validation mIoU of the best epoch
+    from lmad.cli import main
+
+    report = tmp_path / "eval.json"
+    assert main(["eval", "--checkpoint", str(tmp_path / "run" / "best"), "--data", str(data), "--seeds", "0,1",
+                 "--json", str(report)]) == 0
+    result = json.loads(report.read_text())
+    assert result["mIoU"]["per_seed"][0] == pytest.approx(summary["best_mIoU"], abs=1e-9)
+    assert set(result["per_class_IoU"]) == {"top", "bottom", "none"}
 
 
 def test_resume_mid_epoch_gives_the_same_weights(tmp_path):

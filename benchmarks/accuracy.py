@@ -1,0 +1,130 @@
+"""LM-AD against its ablations and the OpenAD-style baseline, side by side, on the procedural benchmark.
+
+    python benchmarks/accuracy.py --quick          # 2 CPU cores, about an hour
+    python benchmarks/accuracy.py                  # the full budget, for a GPU
+
+Same data, seeds and training budget (optimizer steps) for every model in available_models();
+full shapes and partial views; canonical and synonym queries; mIoU / Acc / mAcc as mean +- std
+over seeds (OpenAD protocol). Writes benchmarks/results/accuracy.json
+({task: {model: {"mIoU": {"mean", "std"}, "Acc": ..., "mAcc": ...}}}, task in full, partial,
+full_synonyms, partial_synonyms) and the README's results table between its markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lmad.data import SYNONYM_QUERIES, load_affordancenet
+from lmad.eval import evaluate_openad, summarise_seeds
+from lmad.models import available_models
+from lmad.train import TrainConfig, train
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+START, END = "<!-- accuracy-table:start -->", "<!-- accuracy-table:end -->"
+
+BUDGETS = {  # shapes generated, points per cloud, steps, batch, backbone
+    "quick": {"train": 600, "val": 100, "num_points": 512, "steps": 150, "batch": 16, "backbone": "lite"},
+    "full": {"train": 4000, "val": 500, "num_points": 2048, "steps": 20000, "batch": 16, "backbone": "default"},
+}
+
+
+def run(model: str, task: str, seed: int, data: Path, budget: dict, out: Path):
+    steps_per_epoch = 50
+    config = TrainConfig.from_dict({
+        "model": {"name": model, "overrides": {"backbone": budget["backbone"]}},
+        "data": {"source": "synthetic", "root": str(data), "task": task, "num_points": budget["num_points"],
+                 "augment": {"rotate_up": True, "scale": [0.85, 1.15]}},
+        "optim": {"batch_size": budget["batch"], "epochs": max(1, budget["steps"] // steps_per_epoch),
+                  "max_steps_per_epoch": steps_per_epoch, "lr_step_epochs": max(1, budget["steps"] // steps_per_epoch // 2)},
+        "run": {"seed": seed, "eval_every": 10_000, "progress": False},
+    })
+    torch.manual_seed(seed)
+    train(config, out)
+    from lmad.models import LMAD
+
+    checkpoint = out / "best" if (out / "best").exists() else out / "last"
+    trained = LMAD.from_pretrained(checkpoint)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    val = load_affordancenet(data, task, "val")
+    return {queries: evaluate_openad(trained.to(device), val, list(val.class_names) if queries == "canonical"
+                                     else list(SYNONYM_QUERIES), device, 32, seed)
+            for queries in ("canonical", "synonyms")}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="the 2-core CPU budget")
+    parser.add_argument("--data", help="a procedural dataset folder (default: generated for the budget)")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--models", default=",".join(available_models()))
+    parser.add_argument("--tasks", default="full,partial")
+    parser.add_argument("--steps", type=int, help="override the budget's optimizer steps")
+    args = parser.parse_args(argv)
+    budget = dict(BUDGETS["quick" if args.quick else "full"])
+    if args.steps:
+        budget["steps"] = args.steps
+    seeds = [int(s) for s in args.seeds.split(",")]
+    models, tasks = args.models.split(","), args.tasks.split(",")
+    work = Path(tempfile.mkdtemp(prefix="lmad-accuracy-"))
+    data = Path(args.data) if args.data else work / "data"
+    if not args.data:
+        from lmad.data.synthetic import generate_dataset
+
+        generate_dataset(data, budget["train"], budget["val"], seed=1234, balance="uniform", progress=False)
+    print(f"budget {budget}, seeds {seeds}, data {data}")
+    results: dict = {}
+    started = time.time()
+    for task in tasks:
+        for model in models:
+            runs = []
+            for seed in seeds:
+                runs.append(run(model, task, seed, data, budget, work / f"{task}-{model}-{seed}"))
+                print(f"{task:8s} {model:10s} seed {seed}: mIoU {100 * runs[-1]['canonical']['mIoU']:.2f} "
+                      f"(synonyms {100 * runs[-1]['synonyms']['mIoU']:.2f})  [{time.time() - started:.0f} s]", flush=True)
+            for queries, suffix in (("canonical", ""), ("synonyms", "_synonyms")):
+                summary = summarise_seeds([r[queries] for r in runs])
+                results.setdefault(task + suffix, {})[model] = {k: {"mean": v["mean"], "std": v["std"]}
+                                                               for k, v in summary.items()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"budget": budget, "seeds": seeds, "seconds": round(time.time() - started), **results}
+    (RESULTS / "accuracy.json").write_text(json.dumps(payload, indent=2))
+    table = markdown_table(results, budget, seeds)
+    print(table)
+    write_readme_table(table)
+
+
+def markdown_table(results: dict, budget: dict, seeds) -> str:
+    tasks = [t for t in ("full", "partial", "full_synonyms", "partial_synonyms") if t in results]
+    header = "| model | " + " | ".join(f"{t} mIoU" for t in tasks) + " | " + " | ".join(f"{t} Acc / mAcc" for t in tasks[:2]) + " |"
+    lines = [f"Procedural benchmark, val split, OpenAD protocol, mean +- std over seeds {seeds}; budget: "
+             f"{budget['steps']} steps of {budget['batch']} clouds, {budget['num_points']} points, "
+             f"{budget['backbone']} backbone (generated by `benchmarks/accuracy.py`).", "", header,
+             "|---" * (1 + len(tasks) + len(tasks[:2])) + "|"]
+    for model in results[tasks[0]]:
+        cells = [f"{100 * results[t][model]['mIoU']['mean']:.1f} +- {100 * results[t][model]['mIoU']['std']:.1f}" for t in tasks]
+        cells += [f"{100 * results[t][model]['Acc']['mean']:.1f} / {100 * results[t][model]['mAcc']['mean']:.1f}" for t in tasks[:2]]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_readme_table(table: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        readme.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+        print(f"updated the table in {readme}")
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()
