@@ -62,7 +62,8 @@ class AffordanceQueryModule(nn.Module):
         self.num_layers = config.num_hidden_layers
         self.blocks = normalise_block_indices(blocks, self.num_layers)
         self.cross_attentions = nn.ModuleDict(
-            {str(b): CrossAttention(config.hidden_size, config.num_attention_heads, dropout, config.layer_norm_eps)
+            {str(b): CrossAttention(config.hidden_size, config.num_attention_heads, dropout, config.layer_norm_eps,
+                                    insert=True)
              for b in self.blocks}
         )
 

@@ -71,10 +71,16 @@ def test_text_self_attention_is_bidirectional(tiny_model_overrides):
     assert not torch.allclose(states[0, 0, 1], states[0, 1, 1], atol=1e-4)
 
 
-def test_aqm_output_depends_on_the_points(tiny_model_overrides):
+def test_aqm_starts_as_the_language_model_then_depends_on_the_points(tiny_model_overrides):
     model = build_model("lmad", **tiny_model_overrides).eval()
     ids, mask = model.tokenize(QUERIES, torch.device("cpu"))
+    plain = AffordanceQueryModule(model.query_module.language_model, blocks=[]).eval()
     with torch.no_grad():
+        a, _ = model.query_module(ids, mask, torch.randn(1, 10, 32))
+        reference, _ = plain(ids, mask)
+        assert torch.allclose(a, reference, atol=1e-6)  # zero-initialised insertions: the pretrained LM
+        for cross in model.query_module.cross_attentions.values():  # as after some training
+            torch.nn.init.normal_(cross.output.weight, std=0.2)
         a, _ = model.query_module(ids, mask, torch.randn(1, 10, 32))
         b, _ = model.query_module(ids, mask, torch.randn(1, 10, 32))
     assert a.shape == (1, 5, 32) and not torch.allclose(a, b)
@@ -83,7 +89,12 @@ def test_aqm_output_depends_on_the_points(tiny_model_overrides):
 def test_gradients_reach_new_layers_and_backbone_but_not_frozen_lm(tiny_model_overrides):
     model = build_model("lmad", **tiny_model_overrides)
     model.train()
-    model(torch.rand(2, 40, 3), QUERIES).logsumexp(1).mean().backward()
+    points = torch.rand(2, 40, 3)
+    model(points, QUERIES).logsumexp(1).mean().backward()
+    assert model.query_module.cross_attentions["0"].output.weight.grad.abs().sum() > 0
+    torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1).step()  # W_o leaves zero
+    model.zero_grad()
+    model(points, QUERIES).logsumexp(1).mean().backward()
     grads = {n: p.grad for n, p in model.named_parameters()}
     for name in ["query_module.cross_attentions.0.query.weight", "query_module.cross_attentions.1.key.weight",
                  "backbone.set_abstractions.0.branches.0.linears.0.weight", "projection.conv.weight",
