@@ -42,7 +42,9 @@ def run(model: str, task: str, seed: int, data: Path, budget: dict, out: Path):
         "model": {"name": model, "overrides": {"backbone": budget["backbone"]}},
         "data": {"source": "synthetic", "root": str(data), "task": task, "num_points": budget["num_points"],
                  "augment": {"rotate_up": True, "scale": [0.85, 1.15]}},
-        "optim": {"batch_size": budget["batch"], "epochs": max(1, budget["steps"] // steps_per_epoch),
+        # lr 3e-4 with clipping for every model: at OpenAD's 1e-3 the AQM variants collapsed (README)
+        "optim": {"lr": 3e-4, "grad_clip_norm": 1.0, "batch_size": budget["batch"],
+                  "epochs": max(1, budget["steps"] // steps_per_epoch),
                   "max_steps_per_epoch": steps_per_epoch, "lr_step_epochs": max(1, budget["steps"] // steps_per_epoch // 2)},
         "run": {"seed": seed, "eval_every": 10_000, "progress": False},
     })

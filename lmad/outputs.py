@@ -37,13 +37,14 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
         elif fmt == "png":
             from lmad.viz.render import render_labels
 
-            render_labels(path, result.points, result.labels, result.queries, title=f"{stem}: " + ", ".join(result.queries),
-                          scores=result.scores)
+            render_labels(path, result.upright_points(), result.labels, result.queries,
+                          title=f"{stem}: " + ", ".join(result.queries), scores=result.scores)
         elif fmt == "html":
             from lmad.viz.html import write_viewer
 
             attention = result.attention.get("overall") if result.attention else None
-            write_viewer(path, result.points, result.scores, result.labels, result.queries, attention, title=stem)
+            write_viewer(path, result.upright_points(), result.scores, result.labels, result.queries, attention,
+                         title=stem)
         elif fmt == "json":
             path.write_text(json.dumps(result.summary(), indent=2))
         written.append(path)

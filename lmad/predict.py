@@ -55,6 +55,11 @@ class AffordanceResult:
     source: str = ""
     is_mesh: bool = False
     attention: dict = field(default_factory=dict)
+    up_axis: str = "y"  # which input axis is up: pictures show the object upright
+
+    def upright_points(self) -> np.ndarray:
+        """(M, 3) the points rotated so that up is y, for display (results stay in input coordinates)."""
+        return self.points @ UP_AXES[self.up_axis].T
 
     def summary(self) -> dict:
         """Per query: points, fraction, centroid, bounding box, mean score (for robots and scripts)."""
@@ -180,7 +185,7 @@ class AffordanceDetector:
         for b, ((points, source, is_mesh), nearest) in enumerate(zip(loaded, nearest_of)):
             scores = probabilities[b][nearest].astype(np.float32)
             result = AffordanceResult(points.astype(np.float32), scores, scores.argmax(1).astype(np.int64),
-                                      list(queries), source, is_mesh)
+                                      list(queries), source, is_mesh, up_axis=self.up_axis)
             if maps is not None and maps.shape[1] > 0:
                 result.attention = self._attention_at_points(maps[b].cpu().numpy(), nearest)
             results.append(result)

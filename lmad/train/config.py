@@ -41,6 +41,7 @@ class OptimSection:
     bn_momentum: float = 0.1
     bn_momentum_min: float = 0.01
     language_model_lr: float = 1e-5  # for pretrained LM weights, when they are trained
+    grad_clip_norm: float | None = None  # clip the gradient norm (None: off, as OpenAD)
     max_steps_per_epoch: int | None = None  # cap an epoch (quick runs, tests)
 
 

@@ -253,6 +253,9 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
                 )
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
+            if optim.grad_clip_norm:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), optim.grad_clip_norm)
             scaler.step(optimizer)
             scaler.update()
             global_step += 1
