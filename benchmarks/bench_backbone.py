@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_pointnet2 import ReferencePointNet2  # noqa: E402
 
 import lmad.models.pointnet2 as pointnet2  # noqa: E402
-import lmad.ops.interpolation as interpolation  # noqa: E402
 from lmad.models import PointNet2Backbone  # noqa: E402
 
 

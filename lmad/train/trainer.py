@@ -28,7 +28,6 @@ import torch.nn.functional as F
 import yaml
 
 from lmad.data import Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
-from lmad.data.classes import SYNONYM_QUERIES
 from lmad.eval.evaluate import evaluate_openad
 from lmad.models import LMAD, build_model
 from lmad.train.config import TrainConfig
@@ -388,4 +387,4 @@ class _RunLogger:
             self.writer.close()
 
 
-__all__ = ["SYNONYM_QUERIES", "TrainingDivergedError", "build_datasets", "epoch_batches", "train"]
+__all__ = ["TrainingDivergedError", "build_datasets", "epoch_batches", "train"]
