@@ -131,8 +131,13 @@ class AffordanceQueryModule(nn.Module):
         as a good name embedding; ``[CLS]`` alone was never trained as a summary there.
         """
         states, attention = self.token_states(input_ids, attention_mask, point_tokens, need_weights)
-        weight = attention_mask.to(states.dtype)[None, :, :, None]  # (1, K, T, 1)
-        return (states * weight).sum(2) / weight.sum(2).clamp_min(1.0), attention
+        return masked_token_mean(states, attention_mask), attention
+
+
+def masked_token_mean(values: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean over each sequence's real tokens: values (B, K, T, X), mask (K, T) -> (B, K, X)."""
+    weight = attention_mask.to(values.dtype)[None, :, :, None]  # (1, K, T, 1)
+    return (values * weight).sum(2) / weight.sum(2).clamp_min(1.0)
 
 
 def _bert_self_attention(layer: nn.Module, hidden: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:

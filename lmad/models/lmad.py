@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from lmad.models.aqm import AffordanceQueryModule
+from lmad.models.aqm import AffordanceQueryModule, masked_token_mean
 from lmad.models.attention import CrossAttention
 from lmad.models.heads import AffordanceHead, CosineHead
 from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model, weights_fingerprint
@@ -183,8 +183,7 @@ class LMAD(nn.Module):
     def _summarise_attention(attention, attention_mask, batch) -> torch.Tensor:
         if not attention:
             return torch.zeros(batch, 0, attention_mask.shape[0], 0)
-        weight = attention_mask.to(attention[0].dtype)[None, :, :, None]  # (1, K, T, 1)
-        per_block = [(a.mean(1) * weight).sum(2) / weight.sum(2) for a in attention]  # (B, K, M)
+        per_block = [masked_token_mean(a.mean(1), attention_mask) for a in attention]  # (B, K, M)
         return torch.stack(per_block, dim=1)
 
     def train(self, mode: bool = True):
@@ -231,25 +230,35 @@ class LMAD(nn.Module):
 
         Raises ``ValueError`` naming every missing, unexpected or mis-shaped tensor.
         """
-        from safetensors.torch import load_file
-
         directory = Path(directory)
         for required in (CONFIG_FILE, WEIGHTS_FILE):
             if not (directory / required).is_file():
                 raise FileNotFoundError(f"{directory} is not an lmad checkpoint: {required} is missing")
         meta = json.loads((directory / CONFIG_FILE).read_text())
         model = cls(LMADConfig.from_dict(meta["model"]))
-        state = load_file(str(directory / WEIGHTS_FILE), device=str(map_location))
-        model.load_checked_state_dict(state, partial_language_model=not meta.get("language_model_stored", True))
-        if not meta.get("language_model_stored", True):
-            found = weights_fingerprint(model.query_module.language_model)
+        model.load_weights(directory, map_location)
+        return model.to(map_location)
+
+    def load_weights(self, directory: str | Path, map_location: str | torch.device = "cpu") -> None:
+        """Load a checkpoint folder's weights into this model (built from the same config).
+
+        A checkpoint without the frozen LM must meet the same LM weights (fingerprint check).
+        """
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        meta = json.loads((directory / CONFIG_FILE).read_text())
+        stored = meta.get("language_model_stored", True)
+        self.load_checked_state_dict(load_file(str(directory / WEIGHTS_FILE), device=str(map_location)),
+                                     partial_language_model=not stored)
+        if not stored:
+            found = weights_fingerprint(self.query_module.language_model)
             if found != meta.get("language_model_fingerprint"):
                 raise ValueError(
                     f"checkpoint {directory} was trained on language model {meta['model']['language_model']!r} "
                     f"with weights fingerprint {meta.get('language_model_fingerprint')}, but the model found "
                     f"here has fingerprint {found}: install the same language model version"
                 )
-        return model.to(map_location)
 
     def load_checked_state_dict(self, state: dict[str, torch.Tensor], partial_language_model: bool = False) -> None:
         """Load weights, failing with a list of every name or shape that does not match."""

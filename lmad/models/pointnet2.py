@@ -294,8 +294,3 @@ class PointNet2Backbone(nn.Module):
             fine = len(self.set_abstractions) - 1 - depth
             features = propagation(levels_xyz[fine], levels_xyz[fine + 1], levels_features[fine], features)
         return features.transpose(1, 2).contiguous()
-
-    def set_bn_momentum(self, momentum: float) -> None:
-        for module in self.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.momentum = momentum

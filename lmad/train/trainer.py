@@ -187,14 +187,12 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     if resume:
         if not (last_dir / STATE_FILE).is_file():
             raise FileNotFoundError(f"--resume: no checkpoint with training state in {last_dir}")
-        from safetensors.torch import load_file
-
-        model.load_checked_state_dict(load_file(str(last_dir / "model.safetensors"), device=str(device)),
-                                      partial_language_model=not model._stores_language_model())
+        model.load_weights(last_dir, device)
         state = load_training_state(last_dir)
+        base_lrs = [group["base_lr"] for group in optimizer.param_groups]
         optimizer.load_state_dict(state["optimizer"])
-        for group, fresh in zip(optimizer.param_groups, build_optimizer(model, config).param_groups):
-            group["base_lr"] = fresh["base_lr"]  # the config's learning rates win over the saved ones
+        for group, base_lr in zip(optimizer.param_groups, base_lrs):
+            group["base_lr"] = base_lr  # the config's learning rates win over the saved ones
         start_epoch, start_step, global_step = state["epoch"], state["step_in_epoch"], state["global_step"]
         best = state["best"]
         torch.set_rng_state(state["torch_rng"])

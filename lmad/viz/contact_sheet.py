@@ -18,7 +18,8 @@ def synthetic_contact_sheet(path: str | Path, categories, seed: int = 0, columns
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from lmad.data.synthetic.generate import hard_labels, make_object
+    from lmad.data.affordancenet import hard_labels_from_scores
+    from lmad.data.synthetic.generate import make_object
 
     categories = list(categories)
     rows = int(np.ceil(len(categories) / columns))
@@ -27,7 +28,7 @@ def synthetic_contact_sheet(path: str | Path, categories, seed: int = 0, columns
     used = set()
     for ax, category in zip(axes.flat, categories):
         obj = make_object(category, np.random.default_rng([seed, 99, categories.index(category)]))
-        labels = hard_labels(obj.scores)
+        labels = hard_labels_from_scores(obj.scores)
         keep = np.random.default_rng(0).choice(len(labels), 2048, replace=False)
         draw_cloud(ax, obj.points[keep], palette[labels[keep]], azimuth=35, elevation=25, size=1.5)
         ax.set_title(category, fontsize=9)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from lmad.data import AFFORDANCE_CLASSES, load_affordancenet
-from lmad.data.synthetic import CATEGORY_AFFORDANCES, GENERATORS, category_plan, generate_dataset, hard_labels, make_object
+from lmad.data import hard_labels_from_scores
+from lmad.data.synthetic import CATEGORY_AFFORDANCES, GENERATORS, category_plan, generate_dataset, make_object
 from lmad.data.synthetic.dataset import make_sample
 from lmad.data.synthetic.generate import VIEW_CAMERAS, lattice_samples, sample_parts, visible_from
 
@@ -19,7 +20,7 @@ def test_labels_use_only_the_category_affordances_and_most_are_present(category)
         obj = make_object(category, np.random.default_rng([7, seed]))
         assert obj.points.shape == (8192, 3)
         assert np.abs(obj.points).max() <= 1.0 + 1e-5  # fits the [-1, 1] cube
-        labels = hard_labels(obj.scores)
+        labels = hard_labels_from_scores(obj.scores)
         assert set(np.unique(labels).tolist()) <= allowed
         scored = np.flatnonzero(obj.scores.max(0) > 0)
         assert {AFFORDANCE_CLASSES[i] for i in scored} <= set(CATEGORY_AFFORDANCES[category])

@@ -6,7 +6,7 @@
 
 from lmad.data.synthetic.categories import CATEGORY_AFFORDANCES, GENERATORS, REAL_CATEGORY_COUNTS
 from lmad.data.synthetic.dataset import category_plan, generate_dataset
-from lmad.data.synthetic.generate import hard_labels, make_object, visible_from
+from lmad.data.synthetic.generate import make_object, visible_from
 
 __all__ = ["CATEGORY_AFFORDANCES", "GENERATORS", "REAL_CATEGORY_COUNTS", "category_plan", "generate_dataset",
-           "hard_labels", "make_object", "visible_from"]
+           "make_object", "visible_from"]

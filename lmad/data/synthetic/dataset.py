@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lmad.data.affordancenet import class_weights
+from lmad.data.affordancenet import class_weights, hard_labels_from_scores
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX
 from lmad.data.synthetic.categories import CATEGORY_AFFORDANCES, GENERATORS, REAL_CATEGORY_COUNTS
 from lmad.data.synthetic.generate import (
-    AFFORDANCES, NUM_POINTS, VIEW_CAMERAS, hard_labels, lattice_samples, make_object, resample, visible_from,
+    AFFORDANCES, NUM_POINTS, VIEW_CAMERAS, lattice_samples, make_object, resample, visible_from,
 )
 
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
@@ -161,7 +161,7 @@ def _records(samples) -> dict[str, list]:
             return label
 
         def hard(scores, columns=s["columns"]):
-            return hard_labels(_full_scores(scores, columns))
+            return hard_labels_from_scores(_full_scores(scores, columns))
 
         points, scores = s["full"]
         files["full_shape_{split}_data.pkl"].append({**head, "full_shape": {"coordinate": points, "label": hard(scores)}})
@@ -184,7 +184,7 @@ def _statistics(samples) -> dict:
         for s in samples:
             clouds = [s["full"]] if task == "full" else list(s["views"].values())
             for _, scores in clouds:
-                labels = hard_labels(_full_scores(scores, s["columns"]))
+                labels = hard_labels_from_scores(_full_scores(scores, s["columns"]))
                 counts += np.bincount(labels, minlength=len(AFFORDANCE_CLASSES))
                 for column in s["columns"]:
                     fraction = float((labels == column).mean())

@@ -33,13 +33,6 @@ class SyntheticObject:
     triangles: np.ndarray  # (F, 3, 3) the surface, in the same normalised frame
 
 
-def hard_labels(scores: np.ndarray) -> np.ndarray:
-    """Argmax affordance; ``none`` where every score is 0 (OpenAD's rule)."""
-    labels = scores.argmax(axis=1)
-    labels[scores.max(axis=1) <= 0] = NONE_INDEX
-    return labels.astype(np.int64)
-
-
 def part_triangles(parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
     """All parts' triangles (F, 3, 3) and the part each belongs to (F,)."""
     triangles = np.concatenate([p.mesh.vertices[p.mesh.faces] for p in parts])
