@@ -30,6 +30,15 @@ def rotation_about_y(angle: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]], dtype=np.float32)
 
 
+def random_tilt(rng: np.random.Generator, max_degrees: float) -> np.ndarray:
+    """(3, 3) rotation by up to ``max_degrees`` about a random horizontal axis (a tilted sensor)."""
+    heading = rng.uniform(0, 2 * np.pi)
+    axis = np.array([np.cos(heading), 0.0, np.sin(heading)])
+    angle = np.deg2rad(rng.uniform(-max_degrees, max_degrees))
+    cross = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return (np.eye(3) + np.sin(angle) * cross + (1 - np.cos(angle)) * cross @ cross).astype(np.float32)
+
+
 def random_rotation(rng: np.random.Generator) -> np.ndarray:
     """A uniformly random (3, 3) rotation (QR of a Gaussian matrix, sign-fixed)."""
     q, r = np.linalg.qr(rng.standard_normal((3, 3)))
@@ -46,6 +55,8 @@ class Augment:
     Attributes:
         rotate_up: random rotation about the up axis y.
         rotate_so3: random rotation in SO(3) (replaces ``rotate_up``).
+        tilt: largest tilt of the up axis in degrees (about a random horizontal axis), or 0:
+            robustness to scans whose up axis is only roughly known.
         scale: (low, high) uniform per-axis scaling, or None.
         jitter: standard deviation of Gaussian noise per coordinate (clipped at 5 sigma), or 0.
         dropout: largest fraction of points replaced by copies of others (labels follow), or 0.
@@ -53,6 +64,7 @@ class Augment:
 
     rotate_up: bool = False
     rotate_so3: bool = False
+    tilt: float = 0.0
     scale: tuple[float, float] | None = None
     jitter: float = 0.0
     dropout: float = 0.0
@@ -64,6 +76,8 @@ class Augment:
             points = points @ random_rotation(rng).T
         elif self.rotate_up:
             points = points @ rotation_about_y(rng.uniform(0, 2 * np.pi)).T
+        if self.tilt > 0 and not self.rotate_so3:
+            points = points @ random_tilt(rng, self.tilt).T
         if self.scale is not None:
             points = points * rng.uniform(*self.scale, size=3).astype(np.float32)
         if self.jitter > 0:
@@ -83,4 +97,4 @@ class Augment:
 
     @property
     def enabled(self) -> bool:
-        return self.rotate_up or self.rotate_so3 or self.scale is not None or self.jitter > 0 or self.dropout > 0
+        return self.rotate_up or self.rotate_so3 or self.tilt > 0 or self.scale is not None or self.jitter > 0 or self.dropout > 0

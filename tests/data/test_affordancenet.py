@@ -139,6 +139,24 @@ def test_collate_and_augmentations(tmp_path):
     assert batch["points"].shape == (2, 64, 3) and batch["shape_id"] == ["a", "b"]
 
 
+def test_tilt_is_a_rotation_bounded_by_its_angle():
+    from lmad.data.transforms import Augment, random_tilt
+
+    rng = np.random.default_rng(0)
+    up = np.array([0.0, 1.0, 0.0])
+    angles = []
+    for _ in range(200):
+        rotation = random_tilt(rng, 20.0)
+        np.testing.assert_allclose(rotation @ rotation.T, np.eye(3), atol=1e-5)
+        assert np.linalg.det(rotation) > 0
+        angles.append(np.degrees(np.arccos(np.clip((rotation @ up) @ up, -1, 1))))
+    assert max(angles) <= 20.0 + 1e-3 and max(angles) > 15.0  # bounded, and the range is used
+    points = np.random.default_rng(1).normal(size=(50, 3)).astype(np.float32)
+    tilted, _, _ = Augment(tilt=20.0)(points, np.zeros(50, dtype=np.int64), np.random.default_rng(2))
+    np.testing.assert_allclose(np.linalg.norm(tilted, axis=1), np.linalg.norm(points, axis=1), rtol=1e-5)
+    assert not np.allclose(tilted, points)
+
+
 # ---- the real fixtures in ../shared ---------------------------------------------------------------
 
 def test_shared_sample_both_layouts_agree(shared_dir):

@@ -15,12 +15,20 @@ import numpy as np
 
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX
 from lmad.data.synthetic.categories import CATEGORY_AFFORDANCES, GENERATORS, Part
+from lmad.data.synthetic.geometry import rotation
 
 NUM_POINTS = 2048
 DENSE_POINTS = 4 * NUM_POINTS
 FALLOFF = 0.08  # in the normalised [-1, 1] frame
 VIEW_CAMERAS = np.array([[1, 1, 1], [-1, -1, 1], [1, -1, -1], [-1, 1, -1]], dtype=np.float64) / np.sqrt(3)
 AFFORDANCES = AFFORDANCE_CLASSES[:NONE_INDEX]
+# Resting poses of the flat tools (built along x, standing on an edge): ShapeNet, and so
+# 3D AffordanceNet, has scissors lying flat and knives flat, on an edge or upright. A pose is
+# (probability, axis, degrees), applied after the region tests, before normalisation.
+POSES = {
+    "Knife": [(0.4, "x", 90.0), (0.3, "x", 0.0), (0.15, "z", 90.0), (0.15, "z", -90.0)],
+    "Scissors": [(0.8, "x", 90.0), (0.2, "x", 0.0)],
+}
 
 
 @dataclass
@@ -100,11 +108,17 @@ def make_object(category: str, rng: np.random.Generator) -> SyntheticObject:
     parts = GENERATORS[category](rng)
     points, part_index, _ = sample_parts(parts, DENSE_POINTS, rng)
     masks = region_masks(points, part_index, parts, CATEGORY_AFFORDANCES[category])  # generator frame
+    triangles = part_triangles(parts)[0]
+    if category in POSES:
+        poses = POSES[category]
+        _, axis, degrees = poses[rng.choice(len(poses), p=[p for p, _, _ in poses])]
+        turn = rotation(axis, np.deg2rad(degrees))
+        points, triangles = points @ turn.T, triangles @ turn.T
     low, high = points.min(0), points.max(0)
     centre, half = (low + high) / 2, (high - low).max() / 2
     normalised = (points - centre) / half  # into the [-1, 1] cube
     scores = soft_scores(normalised, masks, rng)
-    triangles = (part_triangles(parts)[0] - centre) / half
+    triangles = (triangles - centre) / half
     return SyntheticObject(category, normalised.astype(np.float32), scores, part_index, [p.name for p in parts],
                            triangles.astype(np.float32))
 
