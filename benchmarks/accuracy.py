@@ -1,6 +1,6 @@
 """LM-AD against its ablations and the OpenAD-style baseline, side by side, on the procedural benchmark.
 
-    python benchmarks/accuracy.py --quick          # 2 CPU cores, about an hour
+    python benchmarks/accuracy.py --quick          # 2 CPU cores, about 70 minutes
     python benchmarks/accuracy.py                  # the full budget, for a GPU
 
 Same data, seeds and training budget (optimizer steps) for every model in available_models();
