@@ -74,22 +74,21 @@ def main(argv=None):
     found = [item for item in found if item[1] is not None]
     if not found:
         raise SystemExit(f"no real objects under {SHARED}; nothing to render")
-    detectors: dict[str, AffordanceDetector] = {}
+    detector = AffordanceDetector.from_pretrained(args.checkpoint)
     palette = dict(zip(AFFORDANCE_CLASSES, class_colors(AFFORDANCE_CLASSES)))
     rows = int(np.ceil(len(found) / args.columns))
     fig, axes = plt.subplots(rows, args.columns, figsize=(2.8 * args.columns, 2.8 * rows + 0.8), squeeze=False)
     used = set()
     for ax, (label, path, up, category) in zip(axes.flat, found):
-        if up not in detectors:
-            detectors[up] = AffordanceDetector.from_pretrained(args.checkpoint, up_axis=up)
+        detector.up_axis = up
         queries = list(CATEGORY_AFFORDANCES[category]) + ["none"]
-        result = detectors[up](str(path), queries)
+        result = detector(str(path), queries)
         points = result.upright_points()
         keep = np.random.default_rng(0).choice(len(points), min(len(points), 4000), replace=False)
         names = [queries[i] for i in result.labels[keep]]
         draw_cloud(ax, points[keep], [palette[n] for n in names], azimuth=35, elevation=25, size=1.5)
         shares = {q: float(np.mean(result.labels == k)) for k, q in enumerate(queries)}
-        used.update(n for n in names)
+        used.update(names)
         ax.set_title(label, fontsize=9)
         print(f"{label:20s} " + "  ".join(f"{q} {s:4.0%}" for q, s in shares.items()))
     for ax in list(axes.flat)[len(found):]:

@@ -56,7 +56,7 @@ class Augment:
         rotate_up: random rotation about the up axis y.
         rotate_so3: random rotation in SO(3) (replaces ``rotate_up``).
         tilt: largest tilt of the up axis in degrees (about a random horizontal axis), or 0:
-            robustness to scans whose up axis is only roughly known.
+            robustness to scans whose up axis is only roughly known (ignored with ``rotate_so3``).
         scale: (low, high) uniform per-axis scaling, or None.
         jitter: standard deviation of Gaussian noise per coordinate (clipped at 5 sigma), or 0.
         dropout: largest fraction of points replaced by copies of others (labels follow), or 0.
