@@ -72,11 +72,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         report.update(summarise_seeds(runs))
         per_class = np.nanmean(np.stack([r["IoU"] for r in runs]), axis=0)
         report["per_class_IoU"] = dict(zip(dataset.class_names, [None if np.isnan(v) else float(v) for v in per_class]))
+        binary_keys = [f"binary.{k}" for k in ("IoU", "AUC", "aIoU", "absent_positive_rate")]
+        report["binary"] = {key.split(".")[1]: value for key, value in summarise_seeds(runs, binary_keys).items()}
+        print("OpenAD protocol (one class per point, argmax over the class set):")
         for key in ("mIoU", "Acc", "mAcc"):
-            print(f"{key:5s} {100 * report[key]['mean']:6.2f} +- {100 * report[key]['std']:.2f}")
-        print("per-class IoU (NaN: empty union, counted as 0 in mIoU):")
+            print(f"  {key:5s} {100 * report[key]['mean']:6.2f} +- {100 * report[key]['std']:.2f}")
+        print("  per-class IoU (NaN: empty union, counted as 0 in mIoU):")
         for name, value in report["per_class_IoU"].items():
-            print(f"  {name:12s} {'nan' if value is None else f'{100 * value:6.2f}'}")
+            print(f"    {name:12s} {'nan' if value is None else f'{100 * value:6.2f}'}")
+        print("per-label binary metrics (each affordance's own probability, per shape, mean over labels):")
+        for key, value in report["binary"].items():
+            print(f"  {key:20s} {100 * value['mean']:6.2f} +- {100 * value['std']:.2f}")
     else:
         runs = [evaluate_heatmap(model, dataset, queries, device, args.batch_size, seed) for seed in seeds]
         keys = ("AP", "AUC", "aIoU", "SIM", "MAE")
@@ -161,6 +167,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if not files:
         raise ValueError(f"no input files found in {args.paths}")
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device, up_axis=args.up_axis,
+                                                  threshold=args.threshold, exclusive=args.exclusive or None,
                                                   **({"num_points": args.num_points} if args.num_points else {}))
     out = Path(args.out)
     written, failures = run_predictions(detector, files, queries, out, formats, args.batch_size, args.attention)
@@ -232,7 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="score your own point clouds or meshes against free-text queries")
     predict.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
-    predict.add_argument("--queries", required=True, help='comma-separated, e.g. "grasp,pour,where to sit" ("none" is added)')
+    predict.add_argument("--queries", required=True, help='comma-separated, e.g. "grasp,pour,where to sit"')
+    predict.add_argument("--threshold", type=float, default=0.5,
+                         help="a query's region: points whose probability reaches this (default 0.5)")
+    predict.add_argument("--exclusive", action="store_true",
+                         help="one class per point: a softmax over the queries plus 'none' (OpenAD's benchmark form)")
     predict.add_argument("--out", required=True, help="output folder")
     predict.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
     predict.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")

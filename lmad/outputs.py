@@ -37,14 +37,16 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
         elif fmt == "png":
             from lmad.viz.render import render_labels
 
-            render_labels(path, result.upright_points(), result.labels, result.queries,
+            labels, names = result.display_labels()
+            render_labels(path, result.upright_points(), labels, names,
                           title=f"{stem}: " + ", ".join(result.queries), scores=result.scores)
         elif fmt == "html":
             from lmad.viz.html import write_viewer
 
             attention = result.attention.get("overall") if result.attention else None
-            write_viewer(path, result.upright_points(), result.scores, result.labels, result.queries, attention,
-                         title=stem)
+            labels, names = result.display_labels()
+            write_viewer(path, result.upright_points(), result.scores, labels, result.queries, attention,
+                         title=stem, label_names=names)
         elif fmt == "json":
             path.write_text(json.dumps(result.summary(), indent=2))
         written.append(path)
@@ -56,8 +58,9 @@ def _write_ply(path: Path, result) -> None:
 
     from lmad.viz.render import class_colors
 
-    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in class_colors(result.queries)], dtype=np.uint8)
-    rgb = palette[result.labels]
+    labels, names = result.display_labels()
+    palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in class_colors(names)], dtype=np.uint8)
+    rgb = palette[labels]
     vertex = np.empty(len(result.points), dtype=[("x", "f4"), ("y", "f4"), ("z", "f4"), ("red", "u1"),
                                                   ("green", "u1"), ("blue", "u1"), ("label", "i4")])
     vertex["x"], vertex["y"], vertex["z"] = result.points.T

@@ -39,12 +39,61 @@ def cloud(n=300, seed=0):
 def test_result_fields_shapes_and_point_order(detector):
     points = cloud()
     result = detector(points, ["grasp", "pour"])
-    assert result.queries == ["grasp", "pour", "none"]
+    assert result.queries == ["grasp", "pour"] and not result.exclusive  # a per-query model: multi-label
     assert result.points.dtype == np.float32 and np.array_equal(result.points, points)  # input order kept
-    assert result.scores.shape == (300, 3) and result.scores.dtype == np.float32
-    assert np.allclose(result.scores.sum(1), 1, atol=1e-5)
+    assert result.scores.shape == (300, 2) and result.scores.dtype == np.float32
+    assert ((result.scores >= 0) & (result.scores <= 1)).all()
     assert result.labels.shape == (300,) and result.labels.dtype == np.int64
-    assert np.array_equal(result.labels, result.scores.argmax(1))
+    best = result.scores.argmax(1)
+    expected = np.where(result.scores.max(1) >= 0.5, best, -1)  # the best query reaching the threshold, else -1
+    assert np.array_equal(result.labels, expected)
+
+
+def test_a_query_gets_the_same_scores_whatever_else_is_asked(detector):
+    points = cloud(seed=5)
+    alone = detector(points, ["grasp"])
+    among = detector(points, ["contain", "grasp", "where to sit", "pour", "cut"])
+    assert np.allclose(alone.scores[:, 0], among.scores[:, 1], atol=1e-5)
+
+
+def test_threshold_decides_regions_which_may_overlap(checkpoint):
+    points = cloud(seed=6)
+    low = AffordanceDetector.from_pretrained(checkpoint, device="cpu", num_points=64, threshold=0.01)
+    high = AffordanceDetector.from_pretrained(checkpoint, device="cpu", num_points=64, threshold=0.99)
+    everywhere, nowhere = low(points, ["grasp", "pour"]), high(points, ["grasp", "pour"])
+    assert (everywhere.labels >= 0).all() and (nowhere.labels == -1).all()
+    summary = everywhere.summary()["queries"]
+    assert summary["grasp"]["points"] == summary["pour"]["points"] == 300  # both regions cover every point
+    with pytest.raises(ValueError, match="threshold"):
+        AffordanceDetector.from_pretrained(checkpoint, device="cpu", threshold=1.0)
+
+
+def test_none_asked_explicitly_is_one_minus_the_best_other_query(detector):
+    result = detector(cloud(seed=7), ["grasp", "none", "pour"])
+    assert result.queries == ["grasp", "none", "pour"]
+    assert np.allclose(result.scores[:, 1], 1 - result.scores[:, [0, 2]].max(1), atol=1e-6)
+    assert (result.labels >= 0).all()  # points no query reaches are labelled `none` (index 1), not -1
+
+
+def test_exclusive_mode_is_a_softmax_with_none_appended(checkpoint):
+    exclusive = AffordanceDetector.from_pretrained(checkpoint, device="cpu", num_points=64, exclusive=True)
+    multi = AffordanceDetector.from_pretrained(checkpoint, device="cpu", num_points=64)
+    points = cloud(seed=8)
+    a, b = exclusive(points, ["grasp", "pour"]), multi(points, ["grasp", "pour"])
+    assert a.queries == ["grasp", "pour", "none"]
+    assert np.allclose(a.scores.sum(1), 1, atol=1e-5) and np.array_equal(a.labels, a.scores.argmax(1))
+    # the same decision as the multi-label rule: `none` competes as the threshold
+    assert np.array_equal(np.where(a.labels == 2, -1, a.labels), b.labels)
+
+
+def test_softmax_trained_models_are_only_read_exclusively(tmp_path, tiny_model_overrides):
+    path = build_model("lmad", objective="cross_entropy", **tiny_model_overrides).save_pretrained(tmp_path / "ce")
+    detector = AffordanceDetector.from_pretrained(path, device="cpu", num_points=64)
+    result = detector(cloud(), ["grasp"])
+    assert detector.exclusive and result.queries == ["grasp", "none"]
+    assert np.allclose(result.scores.sum(1), 1, atol=1e-5)
+    with pytest.raises(ValueError, match="exclusive"):
+        AffordanceDetector.from_pretrained(path, device="cpu", exclusive=False)
 
 
 def test_labels_are_invariant_to_scale_and_translation(detector):
@@ -70,7 +119,7 @@ def test_up_axis_rotates_only_what_the_model_sees(checkpoint):
 
 def test_fewer_points_than_the_model_sees(detector):
     result = detector(cloud(n=20), "grasp")
-    assert result.scores.shape == (20, 2)
+    assert result.scores.shape == (20, 1)
 
 
 def test_mesh_input_and_batched_calls(detector, tmp_path):
@@ -84,15 +133,20 @@ def test_mesh_input_and_batched_calls(detector, tmp_path):
 
 def test_attention_maps(detector):
     result = detector(cloud(), ["grasp", "pour"], attention=True)
-    assert result.attention["per_block"].shape == (2, 3, 300)  # (blocks, K, M)
-    assert result.attention["overall"].shape == (3, 300)
+    assert result.attention["per_block"].shape == (2, 2, 300)  # (blocks, K, M)
+    assert result.attention["overall"].shape == (2, 300)
+    with_none = detector(cloud(), ["grasp", "none"], attention=True)
+    assert with_none.attention["overall"].shape == (2, 300) and not with_none.attention["overall"][1].any()
 
 
 def test_queries_are_normalised():
-    assert normalise_queries("grasp, pour,,where to sit") == ["grasp", "pour", "where to sit", "none"]
+    assert normalise_queries("grasp, pour,,where to sit") == ["grasp", "pour", "where to sit"]
     assert normalise_queries(["none", "cut"]) == ["none", "cut"]
-    with pytest.raises(ValueError, match="at least one query"):
-        normalise_queries(" , ")
+    with pytest.warns(UserWarning, match="more than once"):
+        assert normalise_queries("grasp,pour,grasp") == ["grasp", "pour"]
+    for empty in (" , ", "none"):
+        with pytest.raises(ValueError, match="at least one query"):
+            normalise_queries(empty)
 
 
 def test_predict_command_writes_every_format_and_reports_bad_files(checkpoint, tmp_path, capsys):
@@ -110,16 +164,31 @@ def test_predict_command_writes_every_format_and_reports_bad_files(checkpoint, t
         for fmt in ("npz", "ply", "png", "html", "json"):
             assert (out / f"{stem}.{fmt}").is_file(), (stem, fmt)
     saved = np.load(out / "a.npz")
-    assert saved["points"].shape == (300, 3) and saved["scores"].shape == (300, 3)
-    assert list(saved["queries"]) == ["grasp", "where to sit", "none"] and saved["attention"].shape == (3, 300)
+    assert saved["points"].shape == (300, 3) and saved["scores"].shape == (300, 2)
+    assert list(saved["queries"]) == ["grasp", "where to sit"] and saved["attention"].shape == (2, 300)
     summary = json.loads((out / "a.json").read_text())
     assert summary["num_points"] == 300
-    assert abs(sum(q["fraction"] for q in summary["queries"].values()) - 1) < 1e-6
+    for query, entry in summary["queries"].items():  # a region: the points whose score reaches 0.5
+        k = list(saved["queries"]).index(query)
+        assert entry["points"] == int((saved["scores"][:, k] >= 0.5).sum())
     html = (out / "a.html").read_text()
     assert "http://" not in html and "https://" not in html and "<script src" not in html
     from plyfile import PlyData
 
     assert PlyData.read(str(out / "a.ply"))["vertex"].count == 300
+
+
+def test_hostile_query_text_never_becomes_markup_in_the_viewer(detector, tmp_path):
+    from lmad.outputs import write_outputs
+
+    hostile = ["</script><script>document.body.innerHTML=''</script>", "<img src=x onerror=alert(1)>"]
+    write_outputs(detector(cloud(), hostile), tmp_path, "h", ["html"])
+    html = (tmp_path / "h.html").read_text()
+    assert "</script><script>" not in html and "<img" not in html
+    assert html.count("</script>") == 1  # only the page's own script ends
+    from lmad.viz.html import _PAGE
+
+    assert "innerHTML" not in _PAGE  # the viewer writes query text as DOM text only
 
 
 def test_png_renders_headless(tmp_path):

@@ -12,6 +12,10 @@ affordance, skipping pairs without a positive point (soft label >= 0.5): AP and 
 the binarised label, aIoU (mean IoU of ``score >= t`` against the binarised label over
 ``t in linspace(0, 1, 20)``), SIM (histogram intersection of the score and soft-label
 distributions) and MAE (against the soft label); averaged over shapes, then over affordances.
+
+Per-label binary metrics of per-query probabilities (:class:`BinaryMetrics`): per (shape,
+affordance), IoU at a threshold, ROC-AUC and LASO's aIoU (thresholds 0.05..0.95), plus how much
+of an object is marked for an affordance it does not have.
 """
 
 from __future__ import annotations
@@ -87,18 +91,77 @@ def average_precision(scores: np.ndarray, positives: np.ndarray) -> float:
 
 def roc_auc(scores: np.ndarray, positives: np.ndarray) -> float:
     """ROC-AUC as the Mann-Whitney statistic with tied scores counted half."""
+    positives = np.asarray(positives, dtype=bool)
     n_pos = int(positives.sum())
     n_neg = len(scores) - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    ranks = np.empty(len(scores), dtype=np.float64)
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_scores)) + 1]
-    ends = np.r_[starts[1:], len(scores)]
-    for start, end in zip(starts, ends):  # average rank over each run of ties
-        ranks[order[start:end]] = (start + end + 1) / 2.0
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    average_rank = (ends - counts + ends + 1) / 2.0  # 1-based ranks, averaged over each run of ties
+    ranks = average_rank[inverse.reshape(-1)]
     return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def iou_over_thresholds(scores: np.ndarray, positives: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """IoU of ``scores >= t`` against ``positives`` for each t: (N,), (N,), (T,) -> (T,) (empty union: 0)."""
+    predicted = scores[None, :] >= thresholds[:, None]
+    inter = (predicted & positives).sum(1)
+    union = (predicted | positives).sum(1)
+    return inter / np.maximum(union, 1)
+
+
+LASO_THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.05), 2)  # 0.05, 0.10, ..., 0.95
+
+
+class BinaryMetrics:
+    """Per-label binary metrics of per-query probabilities, accumulated over batches.
+
+    For every (shape, affordance) pair whose ground truth has a positive point (soft label >= 0.5):
+    IoU of ``p >= threshold`` against it, ROC-AUC, and aIoU (mean IoU over thresholds
+    0.05, 0.10, ..., 0.95, as LASO reports). For pairs without a positive point (the affordance
+    is absent): the share of points predicted positive (``absent_positive_rate``; 0 is right).
+    Each is averaged per affordance, then over the affordances that have pairs.
+    """
+
+    NAMES = ("IoU", "AUC", "aIoU", "absent_positive_rate")
+
+    def __init__(self, num_affordances: int, threshold: float = 0.5):
+        self.threshold = threshold
+        self.rows = {name: [[] for _ in range(num_affordances)] for name in self.NAMES}
+
+    def update(self, probabilities, soft_labels) -> None:
+        """probabilities, soft_labels: (S, A, N) per-query probabilities and soft (or 0/1) labels."""
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        labels = np.asarray(soft_labels, dtype=np.float64)
+        if probabilities.shape != labels.shape:
+            raise ValueError(f"probabilities {probabilities.shape} and labels {labels.shape} differ")
+        for s in range(probabilities.shape[0]):
+            for a in range(probabilities.shape[1]):
+                score, positives = probabilities[s, a], labels[s, a] >= 0.5
+                if not positives.any():
+                    self.rows["absent_positive_rate"][a].append(float((score >= self.threshold).mean()))
+                    continue
+                self.rows["IoU"][a].append(float(iou_over_thresholds(score, positives,
+                                                                     np.array([self.threshold]))[0]))
+                self.rows["AUC"][a].append(roc_auc(score, positives))
+                self.rows["aIoU"][a].append(float(iou_over_thresholds(score, positives, LASO_THRESHOLDS).mean()))
+
+    def compute(self) -> dict:
+        """{name: mean over affordances} plus ``per_affordance``: {name: (A,) array, NaN where no pair}."""
+        per_affordance = {name: np.array([np.nanmean(r) if r else np.nan for r in rows])
+                          for name, rows in self.rows.items()}
+        result = {name: float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+                  for name, v in per_affordance.items()}
+        result["per_affordance"] = per_affordance
+        return result
+
+
+def binary_metrics(probabilities, soft_labels, threshold: float = 0.5) -> dict:
+    """:class:`BinaryMetrics` of (S, A, N) probabilities and labels in one call."""
+    metrics = BinaryMetrics(np.shape(probabilities)[1], threshold)
+    metrics.update(probabilities, soft_labels)
+    return metrics.compute()
 
 
 def heatmap_metrics(scores, soft_labels, threshold: float = 0.5) -> dict:
@@ -130,10 +193,7 @@ def heatmap_metrics(scores, soft_labels, threshold: float = 0.5) -> dict:
                 continue
             rows["AP"].append(average_precision(score, positives))
             rows["AUC"].append(roc_auc(score, positives))
-            predicted = score[None, :] >= thresholds[:, None]
-            inter = (predicted & positives).sum(1)
-            union = (predicted | positives).sum(1)
-            rows["aIoU"].append(float(np.mean(inter / np.maximum(union, 1))))
+            rows["aIoU"].append(float(iou_over_thresholds(score, positives, thresholds).mean()))
             p = score / max(score.sum(), 1e-12)
             g = soft / max(soft.sum(), 1e-12)
             rows["SIM"].append(float(np.minimum(p, g).sum()))

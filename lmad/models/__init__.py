@@ -1,21 +1,22 @@
 """Models: the PointNet++ backbone, the language-model Affordance Query Module, heads, baselines."""
 
 from lmad.models.aqm import AffordanceQueryModule
-from lmad.models.heads import AffordanceHead, CosineHead
+from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import LanguageModelNotFoundError, load_language_model
 from lmad.models.lmad import LMAD, LMADConfig
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config, SetAbstractionConfig
 from lmad.models.registry import available_models, build_model, describe_models
 
 __all__ = [
-    "AffordanceHead",
     "AffordanceQueryModule",
     "CosineHead",
     "LMAD",
     "LMADConfig",
     "LanguageModelNotFoundError",
+    "PerQueryHead",
     "PointNet2Backbone",
     "PointNet2Config",
+    "PooledHead",
     "SetAbstractionConfig",
     "available_models",
     "build_model",

@@ -3,10 +3,16 @@
     points (B, N, 3)
       -> PointNet2Backbone                        (B, C, N)
       -> Conv1d + BatchNorm to the LM width d     point tokens h (B, N, d)
-      -> "aqm":             AQM(names | h)        g (B, K, d)   then AffordanceHead(h, g)
-         "cross_attention": frozen LM(names) -> one CrossAttention to h -> g, then AffordanceHead
-         "cosine":          frozen LM(names) = t (K, d); logit_scale * cos(h, t)   (OpenAD)
+      -> "aqm":             AQM(query tokens | h)                  token states g (B, K, T, d)
+         "cross_attention": frozen LM(query tokens) -> one CrossAttention to h -> g (B, K, T, d)
+         "cosine":          frozen LM(query tokens), mean over tokens = t (K, d)
+      -> "per_query" head:  for each query k, h attends to g[k] only, then an MLP    (default)
+         "pooled" head:     h attends to all K token means at once, dot product with each
+         "cosine":          logit_scale * cos(h, t) + logit_bias                    (OpenAD)
       -> logits (B, K, N)
+
+The per-query head and the cosine head score each query on its own (row k of the logits
+depends on query k and the object only); the pooled head lets the queries see each other.
 """
 
 from __future__ import annotations
@@ -20,13 +26,17 @@ from torch import nn
 
 from lmad.models.aqm import AffordanceQueryModule, masked_token_mean
 from lmad.models.attention import CrossAttention
-from lmad.models.heads import AffordanceHead, CosineHead
+from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model, weights_fingerprint
 from lmad.models.point_tokens import AffineTokens, PointTokenProjection
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
 from lmad.ops import farthest_point_sample, gather_points, knn
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
+HEADS = ("per_query", "pooled")
+# How the logits were trained, hence how they turn into scores: a softmax over the class set
+# ("cross_entropy", OpenAD's protocol) or one sigmoid per query ("bce_dice").
+OBJECTIVES = ("cross_entropy", "bce_dice")
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 LANGUAGE_MODEL_PREFIX = "query_module.language_model."
@@ -50,6 +60,11 @@ class LMADConfig:
         freeze_language_model: keep the pretrained LM fixed (only new layers learn); it then
             runs without dropout and is left out of checkpoints.
         dropout: dropout in the new layers.
+        head: ``"per_query"`` (each query scored on its own; the default) or ``"pooled"`` (the
+            points attend to all queries' mean embeddings at once). Ignored by ``"cosine"``.
+        head_width: width e of the per-query head's MLP.
+        objective: what the logits are trained for: ``"bce_dice"`` (one sigmoid per query,
+            multi-label) or ``"cross_entropy"`` (a softmax over the class set, OpenAD's).
     """
 
     name: str = "lmad"
@@ -61,10 +76,14 @@ class LMADConfig:
     aqm_point_tokens: int | None = None
     freeze_language_model: bool = True
     dropout: float = 0.1
+    head: str = "per_query"
+    head_width: int = 128
+    objective: str = "bce_dice"
 
     def __post_init__(self):
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
+        for name, allowed in (("architecture", ARCHITECTURES), ("head", HEADS), ("objective", OBJECTIVES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,8 +118,12 @@ class LMAD(nn.Module):
         self.query_module = AffordanceQueryModule(language_model, aqm_blocks, config.dropout)
         if config.architecture == "cross_attention":
             self.query_fusion = CrossAttention(width, heads, config.dropout, eps)
-        self.head = (CosineHead() if config.architecture == "cosine"
-                     else AffordanceHead(width, heads, config.dropout, eps))
+        if config.architecture == "cosine":
+            self.head = CosineHead()
+        elif config.head == "per_query":
+            self.head = PerQueryHead(width, heads, config.head_width, config.dropout)
+        else:
+            self.head = PooledHead(width, heads, config.dropout, eps)
         if config.freeze_language_model:
             for parameter in self.query_module.language_model.parameters():
                 parameter.requires_grad_(False)
@@ -142,7 +165,8 @@ class LMAD(nn.Module):
             generator: seeds the farthest-point-sampling start points (deterministic if None).
 
         Returns:
-            logits: (B, K, N). With ``return_attention`` a tuple (logits, attention) where
+            logits: (B, K, N); ``config.objective`` says how they become scores (a sigmoid per
+            query, or a softmax over the K queries). With ``return_attention`` a tuple (logits, attention) where
             attention is (B, blocks, K, N): per AQM block, each query's attention over the
             points, averaged over heads and over the query's tokens (when the AQM attends to
             fewer point tokens, each point shows its nearest token's); (B, 0, K, 0) for models
@@ -158,13 +182,18 @@ class LMAD(nn.Module):
             if count is not None and count < points.shape[1]:
                 token_idx = farthest_point_sample(points, count, generator)  # (B, M)
                 context = tokens.gather(token_idx)
-            names, attention = self.query_module(input_ids, attention_mask, context, return_attention)
+            states, attention = self.query_module.token_states(input_ids, attention_mask, context, return_attention)
         else:
-            names = self._frozen_name_embeddings(input_ids, attention_mask)  # (1, K, d)
-            if self.config.architecture == "cross_attention":
-                names = names.expand(points.shape[0], -1, -1)
-                names, _ = self.query_fusion(names, *self.query_fusion.keys_values(tokens))
-        logits = self.head(tokens, names)
+            states = self._frozen_token_states(input_ids, attention_mask)  # (1, K, T, d)
+            if self.config.architecture == "cross_attention":  # every text token attends to the points
+                _, num_queries, length, width = states.shape
+                flat = states.reshape(1, num_queries * length, width).expand(points.shape[0], -1, -1)
+                states, _ = self.query_fusion(flat, *self.query_fusion.keys_values(tokens))
+                states = states.view(-1, num_queries, length, width)
+        if isinstance(self.head, PerQueryHead):
+            logits = self.head(tokens, states, attention_mask)
+        else:
+            logits = self.head(tokens, masked_token_mean(states, attention_mask))
         if not return_attention:
             return logits
         summary = self._summarise_attention(attention, attention_mask, points.shape[0])  # (B, L, K, M)
@@ -174,10 +203,10 @@ class LMAD(nn.Module):
             summary = summary.gather(-1, index)
         return logits, summary
 
-    def _frozen_name_embeddings(self, input_ids, attention_mask) -> torch.Tensor:
+    def _frozen_token_states(self, input_ids, attention_mask) -> torch.Tensor:
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_language_model):
-            names, _ = self.query_module(input_ids, attention_mask)
-        return names
+            states, _ = self.query_module.token_states(input_ids, attention_mask)
+        return states
 
     @staticmethod
     def _summarise_attention(attention, attention_mask, batch) -> torch.Tensor:
@@ -235,7 +264,9 @@ class LMAD(nn.Module):
             if not (directory / required).is_file():
                 raise FileNotFoundError(f"{directory} is not an lmad checkpoint: {required} is missing")
         meta = json.loads((directory / CONFIG_FILE).read_text())
-        model = cls(LMADConfig.from_dict(meta["model"]))
+        # checkpoints written before the per-query head and the sigmoid objective existed
+        model_config = {"head": "pooled", "objective": "cross_entropy", **meta["model"]}
+        model = cls(LMADConfig.from_dict(model_config))
         model.load_weights(directory, map_location)
         return model.to(map_location)
 

@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 import yaml
 
 from lmad.data import Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
 from lmad.eval.evaluate import evaluate_openad
 from lmad.models import LMAD, build_model
 from lmad.train.config import TrainConfig
+from lmad.train.objectives import training_loss, training_queries
 
 STATE_FILE = "training_state.pt"
 
@@ -177,8 +177,9 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     np.random.seed(config.run.seed)
 
     train_set, val_set = build_datasets(config)
-    queries = list(train_set.class_names)
+    class_names = list(train_set.class_names)
     model = build_model(config.model.name, **config.model.overrides).to(device)
+    queries = training_queries(class_names, model.config.objective)
     optimizer = build_optimizer(model, config)
     class_weight = torch.as_tensor(train_set.class_weights(), dtype=torch.float32, device=device)
 
@@ -238,11 +239,10 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
         tick = time.time()
         for step, batch in enumerate(progress, start=first):
             points = batch["points"].to(device, non_blocking=True)
-            labels = batch["labels"].to(device, non_blocking=True)
             autocast = torch.autocast("cuda", dtype=amp_dtype) if use_amp else nullcontext()
             with autocast:
                 logits = network(points, queries)
-            loss = F.nll_loss(F.log_softmax(logits.float(), dim=1), labels, weight=class_weight)
+            loss = training_loss(model.config.objective, logits, batch, class_names, class_weight)
             if not _all_finite(loss, dist_info):
                 raise TrainingDivergedError(
                     f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; training stopped. "
@@ -275,9 +275,11 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
         row = {"epoch": epoch + 1, "step": global_step, "train_loss": summary_loss, "lr": lr,
                "seconds": round(time.time() - started, 1)}
         if (epoch + 1) % config.run.eval_every == 0 or epoch + 1 == optim.epochs:
-            metrics = evaluate_openad(model, val_set, queries, device, config.run.eval_batch_size, seed=0,
+            metrics = evaluate_openad(model, val_set, class_names, device, config.run.eval_batch_size, seed=0,
                                       dist_info=dist_info)
             row.update({"val_mIoU": metrics["mIoU"], "val_Acc": metrics["Acc"], "val_mAcc": metrics["mAcc"]})
+            if "binary" in metrics:  # per-label: IoU of p >= 0.5, AUC
+                row.update({"val_label_IoU": metrics["binary"]["IoU"], "val_label_AUC": metrics["binary"]["AUC"]})
             if metrics["mIoU"] > best["mIoU"] and dist_info.main:
                 best = {"mIoU": metrics["mIoU"], "epoch": epoch + 1}
                 save_checkpoint(best_dir, model, None, _checkpoint_meta(config, best, row))
@@ -364,7 +366,8 @@ class _RunLogger:
     def log(self, row: dict) -> None:
         if not self.enabled:
             return
-        fields = ["epoch", "step", "train_loss", "val_mIoU", "val_Acc", "val_mAcc", "lr", "seconds"]
+        fields = ["epoch", "step", "train_loss", "val_mIoU", "val_Acc", "val_mAcc", "val_label_IoU", "val_label_AUC",
+                  "lr", "seconds"]
         new = not self.path.exists()
         with open(self.path, "a", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)

@@ -34,9 +34,15 @@ const mode = document.getElementById('mode'), legend = document.getElementById('
 const n = DATA.points.length / 3;
 let yaw = 0.6, pitch = 0.4, zoom = 1.0, drag = null;
 function option(value, text) { const o = document.createElement('option'); o.value = value; o.textContent = text; mode.appendChild(o); }
-option('labels', 'labels (argmax)');
+option('labels', 'labels');
 DATA.queries.forEach((q, k) => option('score:' + k, 'heat map: ' + q));
 if (DATA.attention) DATA.queries.forEach((q, k) => { if (q !== 'none') option('attention:' + k, 'attention: ' + q); });
+function swatch(colour, text) {  // text is set as text, never parsed as HTML
+  const span = document.createElement('span');
+  if (colour) { const i = document.createElement('i'); i.style.background = colour; span.appendChild(i); }
+  span.appendChild(document.createTextNode(text));
+  return span;
+}
 function ramp(t) {  // viridis-like, t in [0, 1]
   const stops = [[68,1,84],[59,82,139],[33,145,140],[94,201,98],[253,231,37]];
   const x = Math.min(Math.max(t, 0), 1) * 4, i = Math.min(Math.floor(x), 3), f = x - i;
@@ -45,12 +51,13 @@ function ramp(t) {  // viridis-like, t in [0, 1]
 function colours() {
   const m = mode.value;
   if (m === 'labels') {
-    legend.innerHTML = DATA.queries.map((q, k) => '<span><i style="background:' + DATA.colors[k] + '"></i>' + q + ' ' + DATA.fractions[k] + '</span>').join('');
+    legend.replaceChildren(...DATA.label_names.map((q, k) => swatch(DATA.colors[k], q + ' ' + DATA.fractions[k])));
     return Array.from({length: n}, (_, i) => DATA.colors[DATA.labels[i]]);
   }
   const [kind, k] = m.split(':');
   const values = (kind === 'score' ? DATA.scores : DATA.attention)[+k];
-  legend.innerHTML = '<span>' + (kind === 'score' ? 'probability' : 'attention (normalised)') + ': low <i style="background:' + ramp(0) + '"></i><i style="background:' + ramp(0.5) + '"></i><i style="background:' + ramp(1) + '"></i> high</span>';
+  legend.replaceChildren(swatch(null, (kind === 'score' ? 'probability' : 'attention (normalised)') + ': low'),
+    swatch(ramp(0), ''), swatch(ramp(0.5), ''), swatch(ramp(1), 'high'));
   return Array.from({length: n}, (_, i) => ramp(values[i] / 255));
 }
 let fill = colours();
@@ -82,11 +89,16 @@ draw();
 
 
 def write_viewer(path: str | Path, points: np.ndarray, scores: np.ndarray, labels: np.ndarray, queries,
-                 attention: np.ndarray | None = None, title: str = "", seed: int = 0) -> Path:
+                 attention: np.ndarray | None = None, title: str = "", seed: int = 0,
+                 label_names: list[str] | None = None) -> Path:
     """Write the viewer for (M, 3) points, (M, K) scores, (M,) labels and optional (K, M) attention.
 
-    Clouds larger than ``MAX_POINTS`` are shown through a seeded random subset.
+    ``label_names`` name the label indices when they differ from the queries (e.g. an extra
+    ``none``). Clouds larger than ``MAX_POINTS`` are shown through a seeded random subset. Text
+    from the queries reaches the page only as JSON inside the script (with ``<`` escaped) and as
+    DOM text, never as markup.
     """
+    label_names = list(queries) if label_names is None else list(label_names)
     keep = np.arange(len(points))
     if len(points) > MAX_POINTS:
         keep = np.sort(np.random.default_rng(seed).choice(len(points), MAX_POINTS, replace=False))
@@ -97,19 +109,22 @@ def write_viewer(path: str | Path, points: np.ndarray, scores: np.ndarray, label
         "labels": labels[keep].tolist(),
         "scores": [np.round(255 * scores[keep, k]).astype(int).tolist() for k in range(scores.shape[1])],
         "queries": list(queries),
-        "colors": class_colors(queries),
-        "fractions": [f"{np.mean(labels == k):.0%}" for k in range(len(queries))],
+        "label_names": label_names,
+        "colors": class_colors(label_names),
+        "fractions": [f"{np.mean(labels == k):.0%}" for k in range(len(label_names))],
         "attention": None,
     }
     if attention is not None:
         maps = attention[:, keep]
         maps = maps / np.maximum(maps.max(axis=1, keepdims=True), 1e-12)
         data["attention"] = [np.round(255 * m).astype(int).tolist() for m in maps]
-    html = _PAGE.replace("__TITLE__", _escape(title or "lmad prediction")).replace("__DATA__", json.dumps(data))
+    # "<" escaped inside the JSON: a query such as "</script><script>..." cannot end the script
+    payload = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    html = _PAGE.replace("__TITLE__", _escape(title or "lmad prediction")).replace("__DATA__", payload)
     path = Path(path)
     path.write_text(html, encoding="utf-8")
     return path
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

@@ -50,15 +50,6 @@ def test_permuting_queries_permutes_logits(tiny_model_overrides, name):
     assert torch.allclose(permuted, logits[:, order], atol=1e-5)
 
 
-def test_objects_in_a_batch_do_not_interact(tiny_model_overrides):
-    model = build_model("lmad", **tiny_model_overrides).eval()
-    points = torch.rand(3, 40, 3)
-    with torch.no_grad():
-        together = model(points, QUERIES)
-        alone = model(points[1:2], QUERIES)
-    assert torch.allclose(together[1:2], alone, atol=1e-5)
-
-
 def test_text_self_attention_is_bidirectional(tiny_model_overrides):
     model = build_model("lmad", **tiny_model_overrides).eval()
     aqm: AffordanceQueryModule = model.query_module
@@ -98,7 +89,7 @@ def test_gradients_reach_new_layers_and_backbone_but_not_frozen_lm(tiny_model_ov
     grads = {n: p.grad for n, p in model.named_parameters()}
     for name in ["query_module.cross_attentions.0.query.weight", "query_module.cross_attentions.1.key.weight",
                  "backbone.set_abstractions.0.branches.0.linears.0.weight", "projection.conv.weight",
-                 "head.name_projection.weight"]:
+                 "head.key.weight", "head.mlp_in.weight", "head.mlp_out.weight"]:
         assert grads[name] is not None and grads[name].abs().sum() > 0, name
     lm = [n for n in grads if n.startswith("query_module.language_model.")]
     assert lm and all(grads[n] is None for n in lm)
@@ -160,14 +151,14 @@ def test_loading_names_every_mismatch(tiny_model_overrides, tmp_path):
 
     build_model("lmad", **tiny_model_overrides).save_pretrained(tmp_path)
     state = load_file(tmp_path / "model.safetensors")
-    state["head.mlp.0.weight"] = torch.zeros(3, 3)
+    state["head.mlp_in.weight"] = torch.zeros(3, 3)
     state["extra.weight"] = torch.zeros(1)
     del state["projection.conv.bias"]
     save_file(state, tmp_path / "model.safetensors")
     with pytest.raises(ValueError) as error:
         LMAD.from_pretrained(tmp_path)
     message = str(error.value)
-    assert "projection.conv.bias" in message and "extra.weight" in message and "head.mlp.0.weight" in message
+    assert "projection.conv.bias" in message and "extra.weight" in message and "head.mlp_in.weight" in message
 
 
 def test_missing_checkpoint_and_language_model_errors(tmp_path):
@@ -201,3 +192,93 @@ def test_embedded_minilm_integration(tmp_path):
     with torch.no_grad():
         assert torch.equal(LMAD.from_pretrained(tmp_path).eval()(torch.rand(1, 256, 3) * 0 + 0.1, ["grasp"]),
                            model(torch.rand(1, 256, 3) * 0 + 0.1, ["grasp"]))
+
+
+# ---- per-query form ----------------------------------------------------------------------------
+
+PER_QUERY_VARIANTS = ["lmad", "lmad_aqm1", "lmad_aqm3", "no_aqm", "openad"]
+
+
+def _trained_looking(model):
+    """Give the zero-initialised AQM insertions weights, as training would, so they matter."""
+    for cross in getattr(model.query_module, "cross_attentions", {}).values():
+        torch.nn.init.normal_(cross.output.weight, std=0.2)
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", PER_QUERY_VARIANTS)
+def test_a_query_scores_the_same_alone_among_others_and_in_any_order(tiny_model_overrides, name):
+    lm = {**tiny_model_overrides["language_model_config"], "num_hidden_layers": 3}
+    model = _trained_looking(build_model(name, **{**tiny_model_overrides, "language_model_config": lm}))
+    points = torch.rand(2, 48, 3)
+    many = ["contain", "where to sit", "grasp", "wrap_grasp", "pour the water out"]
+    with torch.no_grad():
+        alone = model(points, ["grasp"])[:, 0]
+        among = model(points, many)[:, 2]
+        reordered = model(points, list(reversed(many)))[:, 2]
+        long_neighbour = model(points, ["grasp", "a very long query that pads the short one a lot"])[:, 0]
+    for other in (among, reordered, long_neighbour):
+        assert torch.allclose(alone, other, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", PER_QUERY_VARIANTS)
+def test_objects_in_a_batch_never_mix(tiny_model_overrides, name):
+    lm = {**tiny_model_overrides["language_model_config"], "num_hidden_layers": 3}
+    model = _trained_looking(build_model(name, **{**tiny_model_overrides, "language_model_config": lm}))
+    points = torch.rand(3, 40, 3)
+    with torch.no_grad():
+        together = model(points, QUERIES)
+        alone = model(points[2:3], QUERIES)
+    assert torch.allclose(together[2:3], alone, atol=1e-5)
+
+
+def test_pooled_head_lets_queries_see_each_other(tiny_model_overrides):
+    model = _trained_looking(build_model("lmad", head="pooled", **tiny_model_overrides))
+    points = torch.rand(1, 48, 3)
+    with torch.no_grad():
+        alone = model(points, ["grasp"])[:, 0]
+        among = model(points, ["grasp", "contain", "where to sit"])[:, 0]
+    assert not torch.allclose(alone, among, atol=1e-4)
+
+
+def test_per_query_head_equals_the_plain_cross_attention_and_mlp_it_factors():
+    from lmad.models import PerQueryHead
+
+    torch.manual_seed(1)
+    d, heads, width = 16, 4, 8
+    head = PerQueryHead(d, heads, width, dropout=0.0).eval()
+    for parameter in head.parameters():
+        torch.nn.init.normal_(parameter, std=0.3)
+    points = torch.randn(2, 10, d)
+    states = torch.randn(2, 3, 5, d)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 1, 0, 0, 0]])
+    with torch.no_grad():
+        logits = head(points, states, mask)
+        for k in range(3):  # the textbook form, one query at a time, its real tokens only
+            tokens = states[:, k, : int(mask[k].sum())]
+            attention = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+            attention.in_proj_weight.copy_(torch.cat([head.query.weight, head.key.weight, head.value.weight]))
+            attention.in_proj_bias.copy_(torch.cat([head.query.bias, head.key.bias, head.value.bias]))
+            attention.out_proj.weight.copy_(head.output.weight)
+            attention.out_proj.bias.copy_(head.output.bias)
+            context, _ = attention(points, tokens, tokens, need_weights=False)
+            expected = head.mlp_out(torch.nn.functional.gelu(head.mlp_in(points + context))).squeeze(-1)
+            assert torch.allclose(logits[:, k], expected, atol=1e-4)
+
+
+def test_model_config_refuses_unknown_head_and_objective(tiny_model_overrides):
+    with pytest.raises(ValueError, match="head must be one of"):
+        build_model("lmad", head="mean", **tiny_model_overrides)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        build_model("lmad", objective="focal", **tiny_model_overrides)
+
+
+def test_checkpoints_from_before_the_per_query_head_still_load(tiny_model_overrides, tmp_path):
+    model = build_model("lmad", head="pooled", objective="cross_entropy", **tiny_model_overrides).eval()
+    model.save_pretrained(tmp_path)
+    meta = json.loads((tmp_path / "config.json").read_text())
+    for key in ("head", "objective", "head_width"):
+        del meta["model"][key]
+    (tmp_path / "config.json").write_text(json.dumps(meta))
+    loaded = LMAD.from_pretrained(tmp_path)
+    assert loaded.config.head == "pooled" and loaded.config.objective == "cross_entropy"

@@ -1,0 +1,71 @@
+"""The two training objectives, chosen by ``LMADConfig.objective``.
+
+``cross_entropy`` (OpenAD's protocol): every point belongs to exactly one class of the class
+set, ``none`` included; a class-weighted NLL over the log-softmax of the K class logits.
+
+``bce_dice`` (the paper's per-query task form): each query is a yes/no question per point, so
+the queries are the affordances only (``none`` is not asked) and every query is trained on every
+object -- an affordance the object lacks is a valid all-zero target. Per (object, query):
+binary cross-entropy against the soft label (the hard label's one-hot where the data has no
+soft scores), averaged over points; plus a soft Dice term ``1 - (2 sum p y + 1) / (sum p + sum
+y + 1)`` over the pairs whose target has any mass. Dice is left out for absent affordances:
+there it only repeats BCE's push towards 0, with a gradient that does not fade as p -> 0.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from lmad.models.scoring import NONE_QUERY
+
+
+def training_queries(class_names: list[str], objective: str) -> list[str]:
+    """The queries a batch is scored against: the whole class set, or the affordances only."""
+    if objective == "cross_entropy":
+        return list(class_names)
+    return [name for name in class_names if name != NONE_QUERY]
+
+
+def query_targets(batch: dict, class_names: list[str]) -> torch.Tensor:
+    """Per-query targets in [0, 1]: (B, A, N) for the A affordances of ``training_queries``.
+
+    Soft labels where the batch has them (their columns are the classes before ``none``),
+    else the one-hot of the hard labels.
+    """
+    affordances = training_queries(class_names, "bce_dice")
+    if "soft_labels" in batch:
+        soft = batch["soft_labels"]  # (B, N, C - 1)
+        if soft.shape[-1] != len(affordances):
+            raise ValueError(f"soft labels have {soft.shape[-1]} columns for the {len(affordances)} affordances "
+                             f"{affordances}: the last class must be 'none'")
+        return soft.transpose(1, 2).float()
+    index = torch.tensor([class_names.index(name) for name in affordances], device=batch["labels"].device)
+    return (batch["labels"][:, None, :] == index[None, :, None]).float()
+
+
+def cross_entropy_loss(logits: torch.Tensor, labels: torch.Tensor, class_weight: torch.Tensor | None) -> torch.Tensor:
+    """logits (B, K, N) over the class set, labels (B, N) class indices -> scalar weighted NLL."""
+    return F.nll_loss(F.log_softmax(logits.float(), dim=1), labels, weight=class_weight)
+
+
+def bce_dice_loss(logits: torch.Tensor, targets: torch.Tensor, dice_weight: float = 1.0) -> torch.Tensor:
+    """logits, targets: (B, A, N), targets in [0, 1] -> scalar BCE + dice_weight * soft Dice."""
+    logits = logits.float()
+    bce = F.binary_cross_entropy_with_logits(logits, targets)
+    present = targets.sum(-1) > 0  # (B, A)
+    if dice_weight == 0 or not present.any():
+        return bce
+    probabilities = torch.sigmoid(logits)
+    overlap = (probabilities * targets).sum(-1)
+    total = probabilities.sum(-1) + targets.sum(-1)
+    dice = 1 - (2 * overlap + 1) / (total + 1)
+    return bce + dice_weight * dice[present].mean()
+
+
+def training_loss(objective: str, logits: torch.Tensor, batch: dict, class_names: list[str],
+                  class_weight: torch.Tensor | None) -> torch.Tensor:
+    """The configured objective for logits scored against ``training_queries(class_names, objective)``."""
+    if objective == "cross_entropy":
+        return cross_entropy_loss(logits, batch["labels"].to(logits.device), class_weight)
+    return bce_dice_loss(logits, query_targets(batch, class_names).to(logits.device))

@@ -1,0 +1,82 @@
+import pytest
+import torch
+
+from lmad import build_model
+from lmad.train.objectives import bce_dice_loss, query_targets, training_loss, training_queries
+
+CLASSES = ["grasp", "contain", "none"]
+
+
+def test_training_queries_leave_none_out_of_the_per_query_objective():
+    assert training_queries(CLASSES, "cross_entropy") == CLASSES
+    assert training_queries(CLASSES, "bce_dice") == ["grasp", "contain"]
+
+
+def test_targets_are_soft_labels_or_one_hot_of_hard_labels():
+    labels = torch.tensor([[0, 1, 2, 0]])
+    hard = query_targets({"labels": labels}, CLASSES)
+    assert hard.shape == (1, 2, 4)
+    assert hard.tolist() == [[[1, 0, 0, 1], [0, 1, 0, 0]]]
+    soft = torch.tensor([[[0.7, 0.6], [0.0, 0.9], [0.0, 0.0], [0.2, 0.0]]])  # (B, N, C - 1)
+    assert torch.equal(query_targets({"labels": labels, "soft_labels": soft}, CLASSES), soft.transpose(1, 2))
+    with pytest.raises(ValueError, match="last class must be 'none'"):
+        query_targets({"labels": labels, "soft_labels": soft[..., :1]}, CLASSES)
+
+
+def test_bce_dice_is_low_for_right_and_high_for_wrong_answers():
+    targets = torch.tensor([[[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]])  # second query absent
+    right = torch.where(targets > 0, 8.0, -8.0)
+    assert bce_dice_loss(right, targets) < 0.01
+    assert bce_dice_loss(-right, targets) > 4.0
+    # Dice counts only where the target has mass: an absent query adds BCE only
+    only_absent_wrong = right.clone()
+    only_absent_wrong[0, 1] = 8.0
+    assert bce_dice_loss(only_absent_wrong, targets) == pytest.approx(
+        torch.nn.functional.binary_cross_entropy_with_logits(only_absent_wrong, targets).item(), abs=0.01)
+
+
+def _two_affordance_batch():
+    """Points with y > 0 are grasp AND contain, the rest neither (a multi-label target)."""
+    generator = torch.Generator().manual_seed(0)
+    points = torch.rand(4, 64, 3, generator=generator) * 2 - 1
+    upper = points[..., 1] > 0
+    labels = torch.where(upper, 0, 2)
+    soft = torch.stack([upper.float(), upper.float()], dim=-1)  # (B, N, 2)
+    return points, {"labels": labels, "soft_labels": soft}
+
+
+@pytest.mark.parametrize("objective", ["cross_entropy", "bce_dice"])
+def test_both_objectives_decrease_on_a_tiny_overfit(tiny_model_overrides, objective):
+    torch.manual_seed(0)
+    model = build_model("lmad", objective=objective, dropout=0.0, **tiny_model_overrides).train()
+    points, batch = _two_affordance_batch()
+    queries = training_queries(CLASSES, objective)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    losses = []
+    for _ in range(40):
+        loss = training_loss(objective, model(points, queries), batch, CLASSES, None)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_points_carrying_two_affordances_are_predicted_as_both(tiny_model_overrides):
+    torch.manual_seed(0)
+    model = build_model("lmad", objective="bce_dice", dropout=0.0, **tiny_model_overrides).train()
+    points, batch = _two_affordance_batch()
+    queries = training_queries(CLASSES, "bce_dice")
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-3)
+    for _ in range(80):
+        loss = training_loss("bce_dice", model(points, queries), batch, CLASSES, None)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        probabilities = torch.sigmoid(model(points, queries))  # (B, 2, N)
+    upper = batch["soft_labels"][..., 0] > 0
+    both = (probabilities > 0.5).all(1)  # (B, N): grasp and contain at once
+    assert both[upper].float().mean() > 0.9
+    assert both[~upper].float().mean() < 0.1
