@@ -2,12 +2,16 @@
 
     python benchmarks/accuracy.py --quick          # 2 CPU cores, about 70 minutes
     python benchmarks/accuracy.py                  # the full budget, for a GPU
+    python benchmarks/accuracy.py --quick --models lmad@cross_entropy,lmad@bce_dice --merge
 
-Same data, seeds and training budget (optimizer steps) for every model in available_models();
-full shapes and partial views; canonical and synonym queries; mIoU / Acc / mAcc as mean +- std
-over seeds (OpenAD protocol). Writes benchmarks/results/accuracy.json
-({task: {model: {"mIoU": {"mean", "std"}, "Acc": ..., "mAcc": ...}}}, task in full, partial,
-full_synonyms, partial_synonyms) and the README's results table between its markers.
+Same data, seeds and training budget (optimizer steps) for every row; a row is a model of
+available_models(), optionally with ``@objective`` (cross_entropy | bce_dice) and ``@head``
+(per_query | pooled). Full shapes and partial views; canonical and synonym queries; the OpenAD
+protocol (mIoU / Acc / mAcc) and the per-label binary metrics (IoU of p >= 0.5, AUC, aIoU), as
+mean +- std over seeds. Writes benchmarks/results/accuracy.json
+({task: {row: {"mIoU": {"mean", "std"}, ...}}}, task in full, partial, full_synonyms,
+partial_synonyms; ``--merge`` keeps the rows already there) and the README's results table
+between its markers.
 """
 
 from __future__ import annotations
@@ -39,12 +43,25 @@ BUDGETS = {  # shapes generated, points per cloud, optimizer steps, batch, backb
 }
 
 
-def run(model: str, task: str, seed: int, data: Path, budget: dict, out: Path):
+METRICS = ("mIoU", "Acc", "mAcc", "binary.IoU", "binary.AUC", "binary.aIoU")
+
+
+def parse_row(row: str) -> tuple[str, dict]:
+    """``lmad@bce_dice@pooled`` -> ("lmad", {"objective": "bce_dice", "head": "pooled"})."""
+    model, *options = row.split("@")
+    overrides = {}
+    for option in options:
+        overrides["head" if option in ("per_query", "pooled") else "objective"] = option
+    return model, overrides
+
+
+def run(row: str, task: str, seed: int, data: Path, budget: dict, out: Path):
     # epochs of at most 50 steps (full batches only), as many as the step budget needs
     steps_per_epoch = min(50, len(load_affordancenet(data, task, "train")) // budget["batch"])
     epochs = max(1, round(budget["steps"] / steps_per_epoch))
+    model, overrides = parse_row(row)
     config = TrainConfig.from_dict({
-        "model": {"name": model, "overrides": {"backbone": budget["backbone"]}},
+        "model": {"name": model, "overrides": {"backbone": budget["backbone"], **overrides}},
         "data": {"source": "synthetic", "root": str(data), "task": task, "num_points": budget["num_points"],
                  "augment": {"rotate_up": True, "scale": [0.85, 1.15]}},
         "optim": {"lr": budget["lr"], "grad_clip_norm": 1.0, "batch_size": budget["batch"], "epochs": epochs,
@@ -69,7 +86,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="the 2-core CPU budget")
     parser.add_argument("--data", help="a procedural dataset folder (default: generated for the budget)")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--models", default=",".join(available_models()))
+    parser.add_argument("--models", default=",".join(available_models()),
+                        help="comma-separated rows: model[@objective][@head], e.g. lmad@bce_dice,openad@cross_entropy")
+    parser.add_argument("--merge", action="store_true", help="keep the rows already in accuracy.json")
     parser.add_argument("--tasks", default="full,partial")
     parser.add_argument("--steps", type=int, help="override the budget's optimizer steps")
     parser.add_argument("--lr", type=float, help="override the budget's learning rate")
@@ -99,12 +118,23 @@ def main(argv=None):
                 print(f"{task:8s} {model:10s} seed {seed}: mIoU {100 * runs[-1]['canonical']['mIoU']:.2f} "
                       f"(synonyms {100 * runs[-1]['synonyms']['mIoU']:.2f})  [{time.time() - started:.0f} s]", flush=True)
             for queries, suffix in (("canonical", ""), ("synonyms", "_synonyms")):
-                summary = summarise_seeds([r[queries] for r in runs])
+                summary = summarise_seeds([r[queries] for r in runs], METRICS)
                 results.setdefault(task + suffix, {})[model] = {k: {"mean": v["mean"], "std": v["std"]}
                                                                for k, v in summary.items()}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"budget": budget, "seeds": seeds, "seconds": round(time.time() - started), **results}
-    (RESULTS / "accuracy.json").write_text(json.dumps(payload, indent=2))
+    path = RESULTS / "accuracy.json"
+    payload = {"budget": budget, "seeds": seeds, "seconds": {}}
+    if args.merge and path.exists():
+        payload = json.loads(path.read_text())
+        if payload["budget"] != budget or payload["seeds"] != seeds:
+            raise SystemExit(f"--merge: {path} was made with budget {payload['budget']} and seeds {payload['seeds']}")
+        if not isinstance(payload.get("seconds"), dict):
+            payload["seconds"] = {"earlier rows": payload.get("seconds")}
+    payload["seconds"][",".join(models)] = round(time.time() - started)
+    for task, rows in results.items():
+        payload.setdefault(task, {}).update(rows)
+    path.write_text(json.dumps(payload, indent=2))
+    results = {k: v for k, v in payload.items() if k not in ("budget", "seeds", "seconds")}
     table = markdown_table(results, budget, seeds)
     print(table)
     if not args.no_readme:
@@ -114,14 +144,25 @@ def main(argv=None):
 def markdown_table(results: dict, budget: dict, seeds) -> str:
     tasks = [t for t in ("full", "partial", "full_synonyms", "partial_synonyms") if t in results]
     canonical = [t for t in tasks if not t.endswith("_synonyms")]
-    header = "| model | " + " | ".join(f"{t} mIoU" for t in tasks) + " | " + " | ".join(f"{t} Acc / mAcc" for t in canonical) + " |"
-    lines = [f"Procedural benchmark, val split, OpenAD protocol, mean +- std over seeds {seeds}; budget: "
+    header = ("| model | " + " | ".join(f"{t} mIoU" for t in tasks) + " | "
+              + " | ".join(f"{t} Acc / mAcc" for t in canonical) + " | "
+              + " | ".join(f"{t} label IoU / AUC / aIoU" for t in tasks) + " |")
+    lines = [f"Procedural benchmark, val split, mean +- std over seeds {seeds}; budget: "
              f"{budget['steps']} steps of {budget['batch']} clouds, {budget['num_points']} points, "
-             f"{budget['backbone']} backbone (generated by `benchmarks/accuracy.py`).", "", header,
-             "|---" * (1 + len(tasks) + len(canonical)) + "|"]
+             f"{budget['backbone']} backbone (generated by `benchmarks/accuracy.py`). mIoU, Acc, mAcc: OpenAD "
+             "protocol; label IoU / AUC / aIoU: per (shape, affordance), each affordance's own probability "
+             "(rows without them were measured before these metrics existed).", "", header,
+             "|---" * (1 + 2 * len(tasks) + len(canonical)) + "|"]
+
+    def cell(entry, *keys):
+        if any(key not in entry for key in keys):
+            return "-"
+        return " / ".join(f"{100 * entry[key]['mean']:.1f}" for key in keys)
+
     for model in results[tasks[0]]:
         cells = [f"{100 * results[t][model]['mIoU']['mean']:.1f} +- {100 * results[t][model]['mIoU']['std']:.1f}" for t in tasks]
-        cells += [f"{100 * results[t][model]['Acc']['mean']:.1f} / {100 * results[t][model]['mAcc']['mean']:.1f}" for t in canonical]
+        cells += [cell(results[t][model], "Acc", "mAcc") for t in canonical]
+        cells += [cell(results[t][model], "binary.IoU", "binary.AUC", "binary.aIoU") for t in tasks]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

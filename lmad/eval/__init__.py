@@ -1,10 +1,20 @@
 """Evaluation: the OpenAD point protocol and the heat-map protocol."""
 
-from lmad.eval.metrics import OpenADCounts, average_precision, heatmap_metrics, openad_metrics, roc_auc
+from lmad.eval.metrics import (
+    BinaryMetrics,
+    OpenADCounts,
+    average_precision,
+    binary_metrics,
+    heatmap_metrics,
+    openad_metrics,
+    roc_auc,
+)
 
 __all__ = [
+    "BinaryMetrics",
     "OpenADCounts",
     "average_precision",
+    "binary_metrics",
     "evaluate_heatmap",
     "evaluate_openad",
     "heatmap_metrics",

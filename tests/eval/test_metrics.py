@@ -74,3 +74,49 @@ def test_heatmap_metrics_perfect_and_skipping():
     assert np.isnan(perfect["per_affordance"]["AP"][2])
     inverted = heatmap_metrics(1 - soft, soft)
     assert inverted["AUC"] == pytest.approx(0.0) and inverted["aIoU"] < 0.2
+
+
+def test_roc_auc_with_ties_matches_pairwise_counting():
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 5, 60).astype(float)  # many ties
+    positives = rng.random(60) < 0.4
+    pos, neg = scores[positives], scores[~positives]
+    pairwise = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
+    assert roc_auc(scores, positives) == pytest.approx(pairwise, abs=1e-12)
+
+
+def test_binary_metrics_hand_made_cases():
+    from lmad.eval import binary_metrics
+
+    # one shape, two affordances, four points: affordance 0 present at points 0-1, affordance 1 absent
+    labels = np.array([[[0.9, 0.6, 0.0, 0.2], [0.0, 0.0, 0.0, 0.0]]])
+    probabilities = np.array([[[0.8, 0.3, 0.1, 0.6], [0.7, 0.0, 0.0, 0.0]]])
+    result = binary_metrics(probabilities, labels)
+    # affordance 0: predicted {0, 3} against {0, 1}: IoU 1/3; AUC: 0.8 and 0.3 against 0.1 and 0.6 -> 3/4
+    assert result["IoU"] == pytest.approx(1 / 3)
+    assert result["AUC"] == pytest.approx(0.75)
+    thresholds = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 ... 0.95, exact decimals
+    ious = [len({i for i in range(4) if probabilities[0, 0, i] >= t} & {0, 1})
+            / len({i for i in range(4) if probabilities[0, 0, i] >= t} | {0, 1}) for t in thresholds]
+    assert result["aIoU"] == pytest.approx(np.mean(ious))
+    # affordance 1 is absent: only its false-positive share counts (1 of 4 points)
+    assert result["absent_positive_rate"] == pytest.approx(0.25)
+    assert np.isnan(result["per_affordance"]["IoU"][1])
+    perfect = binary_metrics(np.where(labels >= 0.5, 1.0, 0.0), labels)
+    assert perfect["IoU"] == perfect["AUC"] == perfect["aIoU"] == 1.0 and perfect["absent_positive_rate"] == 0.0
+
+
+def test_exclusive_rule_of_a_per_query_model_is_the_threshold_rule():
+    import torch
+
+    from lmad.models.scoring import exclusive_probabilities
+
+    logits = torch.tensor([[[2.0, -1.0, -3.0], [0.5, 1.0, -2.0]]])  # (B=1, K=2, N=3)
+    for threshold in (0.5, 0.8):
+        exclusive = exclusive_probabilities(logits, "bce_dice", none_index=2, threshold=threshold)
+        assert exclusive.shape == (1, 3, 3) and torch.allclose(exclusive.sum(1), torch.ones(1, 3))
+        probabilities = torch.sigmoid(logits)[0]
+        expected = torch.where(probabilities.max(0).values >= threshold, probabilities.argmax(0), 2)
+        assert torch.equal(exclusive[0].argmax(0), expected)
+    softmax = exclusive_probabilities(logits, "cross_entropy", none_index=2)
+    assert softmax.shape == (1, 2, 3) and torch.allclose(softmax, torch.softmax(logits, 1))

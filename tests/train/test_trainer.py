@@ -22,9 +22,11 @@ def read_metrics(path):
         return list(csv.DictReader(handle))
 
 
-def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path):
+@pytest.mark.parametrize("objective", ["bce_dice", "cross_entropy"])
+def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path, capsys, objective):
     data = write_tiny_dataset(tmp_path / "data")
     config = tiny_config(data, epochs=6, lr=5e-3)
+    config.model.overrides["objective"] = objective
     summary = train(config, tmp_path / "run", command="lmad train --config tiny.yaml")
     rows = read_metrics(tmp_path / "run" / "metrics.csv")
     assert len(rows) == 6
@@ -44,6 +46,10 @@ def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path):
     result = json.loads(report.read_text())
     assert result["mIoU"]["per_seed"][0] == pytest.approx(summary["best_mIoU"], abs=1e-9)
     assert set(result["per_class_IoU"]) == {"top", "bottom", "none"}
+    assert set(result["binary"]) == {"IoU", "AUC", "aIoU", "absent_positive_rate"}  # both protocols
+    assert 0 <= result["binary"]["AUC"]["mean"] <= 1
+    printed = capsys.readouterr().out
+    assert "OpenAD protocol" in printed and "per-label binary metrics" in printed
 
 
 def test_resume_mid_epoch_gives_the_same_weights(tmp_path):
