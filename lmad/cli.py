@@ -45,14 +45,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     import numpy as np
-    import torch
 
     from lmad.data import SYNONYM_QUERIES, load_affordancenet, load_folder
     from lmad.eval import evaluate_heatmap, evaluate_openad, summarise_seeds
     from lmad.models import LMAD
+    from lmad.queries import parse_queries
+    from lmad.runtime import choose_device
 
-    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = choose_device(args.device)
     data = Path(args.data)
+    if not data.is_dir():
+        raise ValueError(f"--data {data}: no such folder")
     if any(data.glob("*.pkl")):
         dataset = load_affordancenet(data, args.task, args.split, skip_bad=args.skip_bad)
     else:
@@ -62,7 +65,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     elif args.queries == "synonyms":
         queries = list(SYNONYM_QUERIES)
     else:
-        queries = [q.strip() for q in args.queries.split(",")]
+        queries = parse_queries(args.queries)
     model = LMAD.from_pretrained(args.checkpoint, map_location=device)
     seeds = [int(s) for s in args.seeds.split(",")]
     report = {"checkpoint": str(args.checkpoint), "data": str(data), "task": args.task, "split": args.split,
@@ -109,96 +112,59 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def expand_inputs(paths: list[str]) -> list[Path]:
-    """Files as given; folders searched recursively for supported files (sorted)."""
-    from lmad.data import SUPPORTED_EXTENSIONS
-
-    files = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS)
-        else:
-            files.append(path)
-    return files
-
-
-def _unique_stems(files: list[Path]) -> list[str]:
-    stems = [f.stem for f in files]
-    return [f"{f.parent.name}_{f.stem}" if stems.count(f.stem) > 1 else f.stem for f in files]
-
-
-def run_predictions(detector, files: list[Path], queries, out: Path, formats, batch_size: int, attention: bool,
-                    progress: bool = True) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Predict every file, writing outputs; bad files are reported and skipped. Returns (written, failures)."""
-    from tqdm.auto import tqdm
-
-    from lmad.outputs import write_outputs
-
-    written, failures = [], []
-    stems = _unique_stems(files)
-    bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress)
-    for start in range(0, len(files), batch_size):
-        chunk = list(zip(files[start:start + batch_size], stems[start:start + batch_size]))
-        loaded = []
-        for path, stem in chunk:
-            try:
-                loaded.append((path, stem, detector.load(path)))
-            except (ValueError, OSError) as error:
-                failures.append((path, str(error)))
-                bar.write(f"skipped {path}: {error}")
-                bar.update()
-        if loaded:
-            results = detector.predict_loaded([item for _, _, item in loaded], queries, attention)
-            for (path, stem, _), result in zip(loaded, results):
-                written += write_outputs(result, out, stem, formats)
-                bar.update()
-    bar.close()
-    return written, failures
-
-
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from lmad.outputs import parse_formats
-    from lmad.predict import AffordanceDetector, normalise_queries
+    from lmad.predict import AffordanceDetector, parse_formats, predict_files
+    from lmad.queries import parse_queries
 
     formats = parse_formats(args.format)
-    queries = normalise_queries(args.queries)
-    files = expand_inputs(args.paths)
-    if not files:
-        raise ValueError(f"no input files found in {args.paths}")
+    queries = parse_queries(args.queries)
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device, up_axis=args.up_axis,
                                                   threshold=args.threshold, exclusive=args.exclusive or None,
                                                   **({"num_points": args.num_points} if args.num_points else {}))
-    out = Path(args.out)
-    written, failures = run_predictions(detector, files, queries, out, formats, args.batch_size, args.attention)
-    print(f"{len(files) - len(failures)} of {len(files)} files scored for {', '.join(queries)}; outputs in {out}/")
-    for path, reason in failures:
+    report = predict_files(detector, args.paths, queries, args.out, formats, args.batch_size, args.attention)
+    for note in report.notes:
+        print(f"note: {note}")
+    print(f"{report.scored} of {len(report.inputs)} files scored for {', '.join(queries)}; outputs in {args.out}/")
+    for path, reason in report.failures:
         print(f"failed: {path}: {reason}", file=sys.stderr)
-    return 1 if failures else 0
+    return 1 if report.failures else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     import json
     from importlib import resources
 
-    from lmad.predict import AffordanceDetector, normalise_queries
+    from lmad.predict import AffordanceDetector, predict_files
 
     examples = Path(str(resources.files("lmad.examples")))
     manifest = json.loads((examples / "manifest.json").read_text())
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device)
     out = Path(args.out)
     for name, entry in manifest.items():
-        queries = normalise_queries(entry["queries"])
         detector.up_axis = entry.get("up_axis", "y")
-        written, failures = run_predictions(detector, [examples / name], queries, out, ["png", "html", "npz", "json"],
-                                            1, attention=detector.model.config.architecture == "aqm", progress=False)
-        if failures:
-            raise ValueError(f"demo example {name} failed: {failures[0][1]}")
-        labels = json.loads((out / f"{Path(name).stem}.json").read_text())["queries"]
-        share = ", ".join(f"{q} {v['fraction']:.0%}" for q, v in labels.items())
+        report = predict_files(detector, [examples / name], entry["queries"], out, ["png", "html", "npz", "json"],
+                               1, attention=detector.model.config.architecture == "aqm", progress=False)
+        if report.failures:
+            raise ValueError(f"demo example {name} failed: {report.failures[0][1]}")
+        summary = report.summaries[str(examples / name)]["queries"]
+        share = ", ".join(f"{q} {v['fraction']:.0%}" for q, v in summary.items())
         print(f"{name:16s} -> {out / Path(name).stem}.png / .html   ({share})")
     print(f"open {out}/*.html in a browser to rotate the objects and switch between heat maps")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,13 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     synth = sub.add_parser("synth", help="generate the procedural affordance dataset (both 3D AffordanceNet layouts)")
     synth.add_argument("--out", required=True, help="output folder")
-    synth.add_argument("--train", type=int, default=2000, help="training shapes (default 2000)")
-    synth.add_argument("--val", type=int, default=400, help="validation shapes (default 400)")
+    synth.add_argument("--train", type=_positive_int, default=2000, help="training shapes (default 2000)")
+    synth.add_argument("--val", type=_positive_int, default=400, help="validation shapes (default 400)")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--categories", help="comma-separated subset of the 23 categories (default: all)")
     synth.add_argument("--balance", choices=["real", "uniform"], default="real",
                        help="category shares: 3D AffordanceNet's frequencies (with a floor) or equal")
-    synth.add_argument("--workers", type=int, help="processes (default: all cores)")
+    synth.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")
     synth.add_argument("--preview", action="store_true", help="also write preview.png, one object per category")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(func=_cmd_synth)
@@ -240,17 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="score your own point clouds or meshes against free-text queries")
     predict.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
     predict.add_argument("--queries", required=True, help='comma-separated, e.g. "grasp,pour,where to sit"')
-    predict.add_argument("--threshold", type=float, default=0.5,
+    predict.add_argument("--threshold", type=_probability, default=0.5,
                          help="a query's region: points whose probability reaches this (default 0.5)")
     predict.add_argument("--exclusive", action="store_true",
                          help="one class per point: a softmax over the queries plus 'none' (OpenAD's benchmark form)")
     predict.add_argument("--out", required=True, help="output folder")
     predict.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
-    predict.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
-    predict.add_argument("--batch-size", type=int, default=8, help="clouds per forward pass")
+    predict.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                         help="default: cuda when available")
+    predict.add_argument("--batch-size", type=_positive_int, default=8, help="clouds per forward pass")
     predict.add_argument("--format", default="npz,png,json", help="any of npz,ply,png,html,json (default npz,png,json)")
     predict.add_argument("--attention", action="store_true", help="save each query's AQM attention over the points")
-    predict.add_argument("--num-points", type=int, help="points the model sees per object (default: the checkpoint's)")
+    predict.add_argument("--num-points", type=_positive_int,
+                         help="points the model sees per object (default: the checkpoint's)")
     predict.add_argument("--up-axis", default="y", choices=["y", "z", "-z", "x", "-y"],
                          help="which input axis points up (the model expects y; robot meshes are often z)")
     predict.set_defaults(func=_cmd_predict)
@@ -258,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the shipped model on the example objects, write PNG and HTML")
     demo.add_argument("--out", default="lmad-demo", help="output folder (default: lmad-demo)")
     demo.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
-    demo.add_argument("--device", choices=["cpu", "cuda"])
+    demo.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     demo.set_defaults(func=_cmd_demo)
 
     train = sub.add_parser("train", help="train a model from a config (torchrun for several GPUs)")
@@ -278,24 +246,42 @@ def build_parser() -> argparse.ArgumentParser:
                           help="canonical | synonyms | a comma-separated list, one per class in order")
     evaluate.add_argument("--seeds", default="0", help="comma-separated evaluation seeds (FPS starts), e.g. 0,1,2")
     evaluate.add_argument("--protocol", choices=["openad", "heatmap"], default="openad")
-    evaluate.add_argument("--batch-size", type=int, default=16)
-    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--batch-size", type=_positive_int, default=16)
+    evaluate.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     evaluate.add_argument("--skip-bad", action="store_true", help="skip malformed samples (reported)")
     evaluate.add_argument("--json", help="also write the results to this JSON file")
     evaluate.set_defaults(func=_cmd_eval)
     return parser
 
 
+def _join_dash_values(argv: list[str]) -> list[str]:
+    """``--up-axis -y`` -> ``--up-axis=-y`` (argparse would read ``-y`` as an option)."""
+    joined, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--up-axis" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            joined.append(f"--up-axis={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_dash_values(list(sys.argv[1:] if argv is None else argv)))
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as error:
-        # errors lmad raises for bad input say what to do; no traceback for them
+    except KeyboardInterrupt:
+        hint = " (the last checkpoint is kept: continue with --resume)" if args.command == "train" else ""
+        print(f"lmad {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as error:
+        # errors lmad raises for bad input say what to do; no traceback for them (OSError: a
+        # missing, unreadable or unwritable path, said by the system)
         print(f"lmad {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -1,1 +1,186 @@
-"""The model shipped with lmad lives in ``default/`` (config.json + model.safetensors)."""
+"""Checkpoint folders: the one place that knows their layout.
+
+    <folder>/config.json          the model config, the language model's fingerprint, the points per
+                                  cloud the model was trained with, a SHA-256 of the weights file,
+                                  what training recorded
+    <folder>/model.safetensors    the weights (a frozen pretrained language model is left out)
+    <folder>/training_state.pt    `last/` checkpoints only: optimizer, step, RNG (for --resume)
+
+The model shipped with lmad lives in ``default/`` beside this file. Saving is atomic (a
+temporary folder swapped in); loading checks the JSON, the checksum and every tensor name and
+shape, and fails with :class:`CheckpointError` saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+TRAINING_STATE_FILE = "training_state.pt"
+LANGUAGE_MODEL_PREFIX = "query_module.language_model."
+DEFAULT_NUM_POINTS = 2048  # for checkpoints that do not record theirs
+
+
+class CheckpointError(ValueError):
+    """A folder is not a usable lmad checkpoint; the message says why and what to do."""
+
+
+def default_checkpoint_dir() -> Path:
+    """The checkpoint shipped inside the package (``lmad/checkpoints/default``)."""
+    return Path(__file__).resolve().parent / "default"
+
+
+def read_metadata(directory: str | Path) -> dict:
+    """``config.json`` of a checkpoint folder, checked to describe a model."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"no lmad checkpoint at {directory}: pass the folder of a trained model "
+                              "(config.json + model.safetensors), e.g. runs/<name>/best from `lmad train`")
+    for required in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (directory / required).is_file():
+            raise CheckpointError(f"{directory} is not an lmad checkpoint: {required} is missing")
+    try:
+        meta = json.loads((directory / CONFIG_FILE).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{directory / CONFIG_FILE} is not valid JSON ({error}); the checkpoint is damaged")
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), dict):
+        raise CheckpointError(f"{directory / CONFIG_FILE} has no \"model\" section: it was not written by lmad "
+                              "(save models with model.save_pretrained or `lmad train`)")
+    return meta
+
+
+def num_points(directory: str | Path) -> int:
+    """The points per cloud the checkpoint's model was trained with."""
+    return int(read_metadata(directory).get("num_points") or DEFAULT_NUM_POINTS)
+
+
+def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
+    """Write ``config.json`` and ``model.safetensors`` of ``model`` (an ``LMAD``) into ``directory``.
+
+    A frozen pretrained LM is not stored: the config names it and records a fingerprint of its
+    weights, which loading checks. ``extra`` entries (e.g. the points per cloud) go into
+    ``config.json``, with a SHA-256 of the weights file.
+    """
+    from safetensors.torch import save_file
+
+    from lmad import __version__
+    from lmad.models.language_model import weights_fingerprint
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    stores_lm = model.stores_language_model()
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    if not stores_lm:
+        state = {k: v for k, v in state.items() if not k.startswith(LANGUAGE_MODEL_PREFIX)}
+    weights = directory / WEIGHTS_FILE
+    _atomic_write(weights, lambda path: save_file(state, str(path), metadata={"format": "pt"}))
+    meta = {
+        "lmad_version": __version__,
+        "model": model.config.to_dict(),
+        "language_model_fingerprint": weights_fingerprint(model.query_module.language_model),
+        "language_model_stored": stores_lm,
+        **(extra or {}),
+        "weights_sha256": _sha256(weights),
+    }
+    _atomic_write(directory / CONFIG_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
+    return directory
+
+
+def load_model(directory: str | Path, map_location="cpu"):
+    """Build the model from ``config.json`` and load ``model.safetensors`` (no pickle) -> ``LMAD``."""
+    from lmad.models.lmad import LMAD, LMADConfig
+
+    meta = read_metadata(directory)
+    # checkpoints written before the per-query head and the sigmoid objective existed
+    model_config = {"head": "pooled", "objective": "cross_entropy", **meta["model"]}
+    try:
+        config = LMADConfig.from_dict(model_config)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{Path(directory) / CONFIG_FILE}: {error}") from error
+    model = LMAD(config)
+    load_weights(model, directory, map_location)
+    return model.to(map_location)
+
+
+def load_weights(model, directory: str | Path, map_location="cpu") -> None:
+    """Load a checkpoint folder's weights into ``model`` (built from the same config).
+
+    The weights must match the checksum in ``config.json`` (when it has one), and a checkpoint
+    without the frozen LM must meet the same LM weights (fingerprint check).
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from lmad.models.language_model import weights_fingerprint
+
+    directory = Path(directory)
+    meta = read_metadata(directory)
+    weights = directory / WEIGHTS_FILE
+    expected = meta.get("weights_sha256")
+    if expected is not None and _sha256(weights) != expected:
+        raise CheckpointError(f"{weights} does not match the checksum in its config.json: the file is damaged or "
+                              "was replaced; copy the checkpoint again")
+    try:
+        state = load_file(str(weights), device=str(map_location))
+    except (SafetensorError, OSError) as error:
+        raise CheckpointError(f"{weights} cannot be read as safetensors ({error}); the file is damaged") from error
+    stored = meta.get("language_model_stored", True)
+    model.load_checked_state_dict(state, partial_language_model=not stored)
+    if not stored:
+        found = weights_fingerprint(model.query_module.language_model)
+        if found != meta.get("language_model_fingerprint"):
+            raise CheckpointError(
+                f"checkpoint {directory} was trained on language model {meta['model'].get('language_model')!r} "
+                f"with weights fingerprint {meta.get('language_model_fingerprint')}, but the model found "
+                f"here has fingerprint {found}: install the same language model version"
+            )
+
+
+def save_training_checkpoint(directory: str | Path, model, training_state: dict | None = None,
+                             extra: dict | None = None) -> None:
+    """Write a checkpoint folder atomically (into a temporary folder, then swapped in), with the
+    training state for ``--resume`` when given."""
+    import torch
+
+    directory = Path(directory)
+    temporary = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    save_model(model, temporary, extra)
+    if training_state is not None:
+        torch.save(training_state, temporary / TRAINING_STATE_FILE)
+    previous = directory.with_name(directory.name + ".old")
+    if directory.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+        directory.rename(previous)
+    temporary.rename(directory)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def has_training_state(directory: str | Path) -> bool:
+    return (Path(directory) / TRAINING_STATE_FILE).is_file()
+
+
+def load_training_state(directory: str | Path) -> dict:
+    """The optimizer state, step counters and RNG of a ``last/`` checkpoint (tensors only, no pickle code)."""
+    import torch
+
+    return torch.load(Path(directory) / TRAINING_STATE_FILE, map_location="cpu", weights_only=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    write(temporary)
+    temporary.replace(path)

@@ -24,8 +24,12 @@ _ALLOWED_GLOBALS = {
 }
 
 
-class UnsafePickleError(pickle.UnpicklingError):
-    """The pickle asks for something other than plain data."""
+class UnsafePickleError(pickle.UnpicklingError, ValueError):
+    """The pickle asks for something other than plain data (a ``ValueError``: bad input)."""
+
+
+class DamagedPickleError(ValueError):
+    """The file is not a complete pickle (truncated or corrupt)."""
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -49,9 +53,19 @@ def safe_load_pickle(path: str | Path):
     """Load a pickle that may only hold plain data (lists, dicts, str, numbers, numpy arrays)."""
     path = Path(path)
     with open(path, "rb") as handle:
-        return _RestrictedUnpickler(handle, str(path)).load()
+        return _load(handle, str(path))
 
 
 def safe_loads_pickle(data: bytes, source: str = "<bytes>"):
     """:func:`safe_load_pickle` for bytes in memory."""
-    return _RestrictedUnpickler(io.BytesIO(data), source).load()
+    return _load(io.BytesIO(data), source)
+
+
+def _load(handle, source: str):
+    try:
+        return _RestrictedUnpickler(handle, source).load()
+    except UnsafePickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as error:
+        raise DamagedPickleError(f"{source}: not a complete pickle file ({type(error).__name__}: {error}); "
+                                 "the file is truncated or damaged, download or copy it again") from error

@@ -10,18 +10,42 @@ import numpy as np
 def normalize_unit_sphere(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Centre a cloud on its centroid and scale it into the unit sphere.
 
+    Centring and scaling run in float64 (only the result is float32): a cloud far from the
+    origin (UTM-like coordinates, 5e6 m) keeps its millimetres.
+
     Args:
         points: (N, 3) float.
 
     Returns:
-        (normalised (N, 3) float32, centroid (3,), scale): ``points = normalised * scale + centroid``.
+        (normalised (N, 3) float32, centroid (3,) float64, scale): ``points = normalised * scale + centroid``.
     """
+    points = np.asarray(points, dtype=np.float64)
     centroid = points.mean(axis=0)
     centred = points - centroid
-    scale = float(np.sqrt((centred**2).sum(axis=1)).max())
-    if scale == 0.0 or not np.isfinite(scale):
-        raise ValueError("cannot normalise a cloud whose points are all identical (zero extent)")
-    return (centred / scale).astype(np.float32), centroid, scale
+    largest = float(np.abs(centred).max()) if centred.size else 0.0
+    if largest == 0.0 or not np.isfinite(largest):
+        raise ValueError("cannot normalise a cloud whose points are all identical (zero extent) or not finite")
+    centred /= largest  # first into [-1, 1], so that squaring cannot overflow at any scale
+    radius = float(np.sqrt((centred**2).sum(axis=1)).max())
+    return (centred / radius).astype(np.float32), centroid, largest * radius
+
+
+UP_AXES = ("y", "z", "-z", "x", "-y")
+
+
+def up_axis_rotation(up_axis: str) -> np.ndarray:
+    """(3, 3) float64 rotation taking a cloud whose up is ``up_axis`` to y-up (lmad's models are
+    trained y-up, 3D AffordanceNet's convention; robot meshes are often z-up)."""
+    rotations = {
+        "y": np.eye(3),
+        "z": np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]]),
+        "-z": np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]]),
+        "x": np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]]),
+        "-y": np.array([[1, 0, 0], [0, -1, 0], [0, 0, -1]]),
+    }
+    if up_axis not in rotations:
+        raise ValueError(f"up axis must be one of {', '.join(UP_AXES)}, got {up_axis!r}")
+    return rotations[up_axis].astype(np.float64)
 
 
 def rotation_about_y(angle: float) -> np.ndarray:

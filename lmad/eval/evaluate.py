@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from lmad.eval.metrics import BinaryMetrics, OpenADCounts, heatmap_metrics
-from lmad.models.scoring import NONE_QUERY, exclusive_probabilities, query_probabilities
+from lmad.models.scoring import exclusive_probabilities, query_probabilities
+from lmad.queries import NONE_QUERY
 
 
 def _shard(length: int, dist_info) -> list[int]:

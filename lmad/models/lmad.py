@@ -17,17 +17,17 @@ depends on query k and the object only); the pooled head lets the queries see ea
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from lmad.checkpoints import LANGUAGE_MODEL_PREFIX
 from lmad.models.aqm import AffordanceQueryModule, masked_token_mean
 from lmad.models.attention import CrossAttention
 from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
-from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model, weights_fingerprint
+from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model
 from lmad.models.point_tokens import AffineTokens, PointTokenProjection
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
 from lmad.ops import farthest_point_sample, gather_points, knn
@@ -37,9 +37,6 @@ HEADS = ("per_query", "pooled")
 # How the logits were trained, hence how they turn into scores: a softmax over the class set
 # ("cross_entropy", OpenAD's protocol) or one sigmoid per query ("bce_dice").
 OBJECTIVES = ("cross_entropy", "bce_dice")
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-LANGUAGE_MODEL_PREFIX = "query_module.language_model."
 
 
 @dataclass
@@ -223,73 +220,25 @@ class LMAD(nn.Module):
 
     # ---- checkpoints ---------------------------------------------------------------------------
 
-    def _stores_language_model(self) -> bool:
+    def stores_language_model(self) -> bool:
+        """Checkpoints hold the LM's weights only when it is trained or randomly initialised."""
         return not self.config.freeze_language_model or self.config.language_model_config is not None
 
     def save_pretrained(self, directory: str | Path, extra: dict | None = None) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (atomically) into ``directory``.
+        """Write a checkpoint folder (``config.json`` + ``model.safetensors``); see ``lmad.checkpoints``."""
+        from lmad.checkpoints import save_model
 
-        A frozen pretrained LM is not stored: the config names it and records a fingerprint of
-        its weights, which loading checks. ``extra`` entries (e.g. the number of points the model
-        was trained with) are added to ``config.json``.
-        """
-        from safetensors.torch import save_file
-
-        from lmad import __version__
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        if not self._stores_language_model():
-            state = {k: v for k, v in state.items() if not k.startswith(LANGUAGE_MODEL_PREFIX)}
-        meta = {
-            "lmad_version": __version__,
-            "model": self.config.to_dict(),
-            "language_model_fingerprint": weights_fingerprint(self.query_module.language_model),
-            "language_model_stored": self._stores_language_model(),
-            **(extra or {}),
-        }
-        _atomic_write(directory / WEIGHTS_FILE, lambda path: save_file(state, str(path), metadata={"format": "pt"}))
-        _atomic_write(directory / CONFIG_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
-        return directory
+        return save_model(self, directory, extra)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, map_location: str | torch.device = "cpu") -> "LMAD":
-        """Build the model from ``config.json`` and load ``model.safetensors`` (no pickle).
+        """Build the model from a checkpoint folder and load its weights; see ``lmad.checkpoints``.
 
-        Raises ``ValueError`` naming every missing, unexpected or mis-shaped tensor.
+        Raises ``CheckpointError`` (a ``ValueError``) naming what is missing, damaged or mis-shaped.
         """
-        directory = Path(directory)
-        for required in (CONFIG_FILE, WEIGHTS_FILE):
-            if not (directory / required).is_file():
-                raise FileNotFoundError(f"{directory} is not an lmad checkpoint: {required} is missing")
-        meta = json.loads((directory / CONFIG_FILE).read_text())
-        # checkpoints written before the per-query head and the sigmoid objective existed
-        model_config = {"head": "pooled", "objective": "cross_entropy", **meta["model"]}
-        model = cls(LMADConfig.from_dict(model_config))
-        model.load_weights(directory, map_location)
-        return model.to(map_location)
+        from lmad.checkpoints import load_model
 
-    def load_weights(self, directory: str | Path, map_location: str | torch.device = "cpu") -> None:
-        """Load a checkpoint folder's weights into this model (built from the same config).
-
-        A checkpoint without the frozen LM must meet the same LM weights (fingerprint check).
-        """
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        meta = json.loads((directory / CONFIG_FILE).read_text())
-        stored = meta.get("language_model_stored", True)
-        self.load_checked_state_dict(load_file(str(directory / WEIGHTS_FILE), device=str(map_location)),
-                                     partial_language_model=not stored)
-        if not stored:
-            found = weights_fingerprint(self.query_module.language_model)
-            if found != meta.get("language_model_fingerprint"):
-                raise ValueError(
-                    f"checkpoint {directory} was trained on language model {meta['model']['language_model']!r} "
-                    f"with weights fingerprint {meta.get('language_model_fingerprint')}, but the model found "
-                    f"here has fingerprint {found}: install the same language model version"
-                )
+        return load_model(directory, map_location)
 
     def load_checked_state_dict(self, state: dict[str, torch.Tensor], partial_language_model: bool = False) -> None:
         """Load weights, failing with a list of every name or shape that does not match."""
@@ -303,18 +252,15 @@ class LMAD(nn.Module):
             for k in sorted(set(state) & set(expected)) if state[k].shape != expected[k].shape
         ]
         if missing or unexpected or mismatched:
+            from lmad.checkpoints import CheckpointError
+
             problems = [("missing", missing), ("unexpected", unexpected), ("shape mismatch", mismatched)]
             lines = [f"  {kind} ({len(items)}): " + ", ".join(items[:20]) + (" ..." if len(items) > 20 else "")
                      for kind, items in problems if items]
-            raise ValueError("checkpoint does not match the model built from its config:\n" + "\n".join(lines))
+            raise CheckpointError("checkpoint does not match the model built from its config:\n" + "\n".join(lines))
         self.load_state_dict(state, strict=not partial_language_model)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    temporary.replace(path)

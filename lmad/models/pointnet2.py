@@ -269,6 +269,11 @@ class PointNet2Backbone(nn.Module):
             coarse_channels = widths[-1]
         self.out_channels = config.out_channels
 
+    @property
+    def min_points(self) -> int:
+        """The fewest points per cloud this backbone takes: its first level samples that many centres."""
+        return self.config.set_abstractions[0].num_centers or 1
+
     def forward(self, xyz: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """xyz: (B, N, 3) float -> per-point features (B, C_out, N), C_out = 128 by default.
 
@@ -276,7 +281,7 @@ class PointNet2Backbone(nn.Module):
         """
         if xyz.dim() != 3 or xyz.shape[-1] != 3:
             raise ValueError(f"xyz must have shape (B, N, 3), got {tuple(xyz.shape)}")
-        needed = self.config.set_abstractions[0].num_centers or 1
+        needed = self.min_points
         if xyz.shape[1] < needed:
             raise ValueError(
                 f"this backbone samples {needed} centres from the input, so it needs at least {needed} "

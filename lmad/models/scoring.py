@@ -10,7 +10,7 @@ import math
 
 import torch
 
-NONE_QUERY = "none"
+from lmad.queries import NONE_QUERY
 
 
 def query_probabilities(logits: torch.Tensor, objective: str) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from lmad.ops.neighbors import pairwise_distance
+from lmad.runtime import single_threaded
 
 
 def farthest_point_sample(
@@ -36,13 +37,21 @@ def farthest_point_sample(
     min_dist = torch.full((batch, num_points), float("inf"), dtype=xyz.dtype, device=device)
     flat_xyz = xyz.reshape(batch * num_points, 3)
     offset = torch.arange(batch, device=device) * num_points
-    for _ in range(npoint - 1):
-        centre = flat_xyz.index_select(0, farthest + offset).unsqueeze(1)  # (B, 1, 3)
-        # One fused op per step: the per-iteration cost is mostly dispatch, not arithmetic.
-        dist = pairwise_distance(centre, xyz).squeeze(1)  # (B, N)
-        torch.minimum(min_dist, dist, out=min_dist)
-        # argmax returns the first maximum: duplicate points never get picked twice while
-        # an unpicked distinct point remains, and ties resolve to the lowest index.
-        farthest = min_dist.argmax(-1)
-        picked.append(farthest)
+    # one thread on CPU: each of the npoint small steps would otherwise wait at a thread barrier
+    with single_threaded(device.type == "cpu"):
+        for _ in range(npoint - 1):
+            farthest = _next_farthest(flat_xyz, farthest + offset, xyz, min_dist)
+            picked.append(farthest)
     return torch.stack(picked, dim=1)
+
+
+def _next_farthest(flat_xyz, centre_index, xyz, min_dist) -> torch.Tensor:
+    """One FPS step: fold the newest centre into ``min_dist`` (in place), return the next pick (B,)."""
+    centre = flat_xyz.index_select(0, centre_index).unsqueeze(1)  # (B, 1, 3)
+    # One fused op per step: the per-iteration cost is mostly dispatch, not arithmetic.
+    dist = pairwise_distance(centre, xyz).squeeze(1)  # (B, N)
+    torch.minimum(min_dist, dist, out=min_dist)
+    # argmax returns the first maximum: duplicate points never get picked twice while
+    # an unpicked distinct point remains, and ties resolve to the lowest index.
+    return min_dist.argmax(-1)
+

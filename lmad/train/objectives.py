@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lmad.models.scoring import NONE_QUERY
+from lmad.queries import NONE_QUERY
 
 
 def training_queries(class_names: list[str], objective: str) -> list[str]:

@@ -11,10 +11,10 @@ it), ``metrics.csv``, TensorBoard events (when tensorboard is installed), and th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import os
 import shlex
-import shutil
 import sys
 import time
 from contextlib import nullcontext
@@ -26,13 +26,13 @@ import torch
 import torch.distributed as dist
 import yaml
 
+from lmad.checkpoints import has_training_state, load_training_state, load_weights, save_training_checkpoint
 from lmad.data import Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
 from lmad.eval.evaluate import evaluate_openad
 from lmad.models import LMAD, build_model
+from lmad.runtime import choose_device
 from lmad.train.config import TrainConfig
 from lmad.train.objectives import training_loss, training_queries
-
-STATE_FILE = "training_state.pt"
 
 
 class TrainingDivergedError(RuntimeError):
@@ -62,7 +62,13 @@ class Distributed:
 def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDataset]:
     """Train and validation datasets of the configured source."""
     data = config.data
-    augment = Augment(**data.augment) if data.augment else None
+    augment = None
+    if data.augment:
+        try:
+            augment = Augment(**data.augment)
+        except TypeError as error:  # a misspelled key
+            known = sorted(f.name for f in dataclasses.fields(Augment))
+            raise ValueError(f"data.augment: {error}; known keys: {', '.join(known)}") from error
 
     def load(split: str, augmented: bool) -> PointCloudDataset:
         aug = augment if augmented else None
@@ -128,38 +134,7 @@ def build_optimizer(model: LMAD, config: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(groups, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
 
 
-# ---- checkpoints ----------------------------------------------------------------------------------
-
-def save_checkpoint(directory: Path, model: LMAD, state: dict | None, extra: dict | None = None) -> None:
-    """Write a checkpoint folder atomically: into a temporary folder, then swapped in."""
-    temporary = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(temporary, ignore_errors=True)
-    model.save_pretrained(temporary, extra)
-    if state is not None:
-        torch.save(state, temporary / STATE_FILE)
-    previous = directory.with_name(directory.name + ".old")
-    if directory.exists():
-        shutil.rmtree(previous, ignore_errors=True)
-        directory.rename(previous)
-    temporary.rename(directory)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
-def load_training_state(directory: Path) -> dict:
-    return torch.load(directory / STATE_FILE, map_location="cpu", weights_only=True)
-
-
 # ---- the loop -------------------------------------------------------------------------------------
-
-def resolve_device(name: str, dist_info: Distributed) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError("run.device=cuda but no CUDA device is available; use run.device=cpu")
-        return torch.device("cuda", dist_info.local_rank)
-    return torch.device(name)
-
 
 def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, command: str | None = None,
           stop_after_steps: int | None = None) -> dict:
@@ -170,7 +145,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     """
     out_dir = Path(out_dir)
     dist_info = Distributed.from_environment()
-    device = resolve_device(config.run.device, dist_info)
+    device = choose_device(config.run.device, dist_info.local_rank)
     if dist_info.world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     torch.manual_seed(config.run.seed)
@@ -186,9 +161,9 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     start_epoch, start_step, global_step, best = 0, 0, 0, {"mIoU": -1.0, "epoch": -1}
     last_dir, best_dir = out_dir / "last", out_dir / "best"
     if resume:
-        if not (last_dir / STATE_FILE).is_file():
+        if not has_training_state(last_dir):
             raise FileNotFoundError(f"--resume: no checkpoint with training state in {last_dir}")
-        model.load_weights(last_dir, device)
+        load_weights(model, last_dir, device)
         state = load_training_state(last_dir)
         base_lrs = [group["base_lr"] for group in optimizer.param_groups]
         optimizer.load_state_dict(state["optimizer"])
@@ -282,7 +257,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
                 row.update({"val_label_IoU": metrics["binary"]["IoU"], "val_label_AUC": metrics["binary"]["AUC"]})
             if metrics["mIoU"] > best["mIoU"] and dist_info.main:
                 best = {"mIoU": metrics["mIoU"], "epoch": epoch + 1}
-                save_checkpoint(best_dir, model, None, _checkpoint_meta(config, best, row))
+                save_training_checkpoint(best_dir, model, None, _checkpoint_meta(config, best, row))
         _save_last(last_dir, model, optimizer, epoch + 1, 0, global_step, best, device, dist_info)
         logger.log(row)
         if stopped_early:
@@ -318,7 +293,7 @@ def _save_last(directory, model, optimizer, epoch, step, global_step, best, devi
              "global_step": global_step, "best": best, "torch_rng": torch.get_rng_state()}
     if device.type == "cuda":
         state["cuda_rng"] = torch.cuda.get_rng_state(device)
-    save_checkpoint(directory, model, state)
+    save_training_checkpoint(directory, model, state)
 
 
 def _broadcast_buffers(model: torch.nn.Module, dist_info: Distributed) -> None:

@@ -29,3 +29,18 @@ def test_code_executing_pickle_is_refused_and_nothing_runs(tmp_path, monkeypatch
     with pytest.raises(UnsafePickleError, match="refused"):
         load_affordancenet(tmp_path, "full", "train")
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_refused_and_truncated_pickles_are_value_errors_for_the_cli(tmp_path, monkeypatch, capsys):
+    from lmad.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "full_shape_val_data.pkl").write_bytes(pickle.dumps([RunsCode()]))
+    assert issubclass(UnsafePickleError, ValueError)
+    truncated = tmp_path / "cut.pkl"
+    truncated.write_bytes(pickle.dumps([{"a": np.arange(100)}])[:40])
+    with pytest.raises(ValueError, match="truncated or damaged"):
+        safe_load_pickle(truncated)
+    status = main(["eval", "--checkpoint", str(tmp_path), "--data", str(tmp_path), "--device", "cpu"])
+    assert status == 2 and "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "PWNED").exists()

@@ -155,6 +155,9 @@ def test_loading_names_every_mismatch(tiny_model_overrides, tmp_path):
     state["extra.weight"] = torch.zeros(1)
     del state["projection.conv.bias"]
     save_file(state, tmp_path / "model.safetensors")
+    meta = json.loads((tmp_path / "config.json").read_text())
+    del meta["weights_sha256"]  # as if edited on purpose: the names are what is checked then
+    (tmp_path / "config.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError) as error:
         LMAD.from_pretrained(tmp_path)
     message = str(error.value)
@@ -162,7 +165,7 @@ def test_loading_names_every_mismatch(tiny_model_overrides, tmp_path):
 
 
 def test_missing_checkpoint_and_language_model_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="config.json"):
+    with pytest.raises(ValueError, match="config.json is missing"):
         LMAD.from_pretrained(tmp_path)
     with pytest.raises(LanguageModelNotFoundError, match="never downloads"):
         load_language_model(str(tmp_path / "no-such-model"))

@@ -91,6 +91,16 @@ def test_schedule_and_batches():
     assert epoch_batches(20, 3, 1, 4, Distributed()) != epoch_batches(20, 3, 1, 5, Distributed())
 
 
+def test_misspelled_augmentation_key_names_the_known_ones(tmp_path):
+    from lmad.train.trainer import build_datasets
+
+    data = write_tiny_dataset(tmp_path / "data")
+    config = tiny_config(data)
+    config.data.augment = {"rotate_upp": True}
+    with pytest.raises(ValueError, match="rotate_up"):
+        build_datasets(config)
+
+
 def test_config_overrides_and_errors(tmp_path):
     data = apply_overrides({"optim": {"lr": 0.1}}, ["optim.lr=0.01", "model.overrides.backbone=lite", "run.seed=3"])
     config = TrainConfig.from_dict(data)

@@ -87,6 +87,9 @@ def generate_dataset(out: str | Path, train: int, val: int, seed: int = 0, categ
     unknown = sorted(set(categories) - set(GENERATORS))
     if unknown:
         raise ValueError(f"unknown categories {unknown}; choose from {sorted(GENERATORS)}")
+    for split, count in (("train", train), ("val", val)):  # every check before any work
+        if count:
+            category_plan(count, categories, balance, seed)
     (out / "original").mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1
     stats = {"seed": seed, "balance": balance, "points_per_shape": NUM_POINTS, "splits": {}}

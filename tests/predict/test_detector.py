@@ -9,9 +9,10 @@ import torch
 
 from lmad import build_model
 from lmad.cli import main
-from lmad.predict import AffordanceDetector, normalise_queries
+from lmad.predict import AffordanceDetector
+from lmad.queries import parse_queries
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -40,7 +41,8 @@ def test_result_fields_shapes_and_point_order(detector):
     points = cloud()
     result = detector(points, ["grasp", "pour"])
     assert result.queries == ["grasp", "pour"] and not result.exclusive  # a per-query model: multi-label
-    assert result.points.dtype == np.float32 and np.array_equal(result.points, points)  # input order kept
+    assert result.points.dtype == np.float64 and np.array_equal(result.points, points)  # input order kept
+    assert result.valid.all()
     assert result.scores.shape == (300, 2) and result.scores.dtype == np.float32
     assert ((result.scores >= 0) & (result.scores <= 1)).all()
     assert result.labels.shape == (300,) and result.labels.dtype == np.int64
@@ -113,7 +115,7 @@ def test_up_axis_rotates_only_what_the_model_sees(checkpoint):
     a, b = y_det(points, ["grasp"]), z_det(z_up, ["grasp"])
     assert np.array_equal(b.points, z_up)  # outputs stay in the input's coordinates
     assert np.allclose(a.scores, b.scores, atol=1e-4)
-    with pytest.raises(ValueError, match="up_axis"):
+    with pytest.raises(ValueError, match="up axis"):
         AffordanceDetector.from_pretrained(checkpoint, device="cpu", up_axis="w")
 
 
@@ -140,13 +142,13 @@ def test_attention_maps(detector):
 
 
 def test_queries_are_normalised():
-    assert normalise_queries("grasp, pour,,where to sit") == ["grasp", "pour", "where to sit"]
-    assert normalise_queries(["none", "cut"]) == ["none", "cut"]
+    assert parse_queries("grasp, pour,,where to sit") == ["grasp", "pour", "where to sit"]
+    assert parse_queries(["none", "cut"]) == ["none", "cut"]
     with pytest.warns(UserWarning, match="more than once"):
-        assert normalise_queries("grasp,pour,grasp") == ["grasp", "pour"]
+        assert parse_queries("grasp,pour,grasp") == ["grasp", "pour"]
     for empty in (" , ", "none"):
         with pytest.raises(ValueError, match="at least one query"):
-            normalise_queries(empty)
+            parse_queries(empty)
 
 
 def test_predict_command_writes_every_format_and_reports_bad_files(checkpoint, tmp_path, capsys):
@@ -179,7 +181,7 @@ def test_predict_command_writes_every_format_and_reports_bad_files(checkpoint, t
 
 
 def test_hostile_query_text_never_becomes_markup_in_the_viewer(detector, tmp_path):
-    from lmad.outputs import write_outputs
+    from lmad.predict import write_outputs
 
     hostile = ["</script><script>document.body.innerHTML=''</script>", "<img src=x onerror=alert(1)>"]
     write_outputs(detector(cloud(), hostile), tmp_path, "h", ["html"])
@@ -200,7 +202,7 @@ def test_png_renders_headless(tmp_path):
 
 
 def test_missing_checkpoint_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no lmad checkpoint"):
+    with pytest.raises(ValueError, match="not an lmad checkpoint"):
         AffordanceDetector.from_pretrained(tmp_path)
 
 

@@ -19,15 +19,21 @@ def parse_formats(text: str) -> list[str]:
 
 
 def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> list[Path]:
-    """Write ``result`` (an :class:`lmad.predict.AffordanceResult`) as ``out_dir/<stem>.<format>``."""
+    """Write ``result`` (an :class:`lmad.predict.AffordanceResult`) as ``out_dir/<stem>.<format>``.
+
+    ``.npz`` and ``.ply`` keep every input row in order (``valid`` marks rows that had NaN/Inf
+    coordinates; their scores are NaN); pictures show the valid rows.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
+    labels, names = result.display_labels()
+    shown = result.valid
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
         if fmt == "npz":
-            arrays = {"points": result.points, "scores": result.scores, "labels": result.labels,
-                      "queries": np.asarray(result.queries, dtype=str)}
+            arrays = {"points": result.points, "valid": result.valid, "scores": result.scores,
+                      "labels": result.labels, "queries": np.asarray(result.queries, dtype=str)}
             if result.attention:
                 arrays["attention_per_block"] = result.attention["per_block"]
                 arrays["attention"] = result.attention["overall"]
@@ -37,16 +43,14 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
         elif fmt == "png":
             from lmad.viz.render import render_labels
 
-            labels, names = result.display_labels()
-            render_labels(path, result.upright_points(), labels, names,
-                          title=f"{stem}: " + ", ".join(result.queries), scores=result.scores)
+            render_labels(path, result.upright_points()[shown], labels[shown], names,
+                          title=f"{stem}: " + ", ".join(result.queries), scores=result.scores[shown])
         elif fmt == "html":
             from lmad.viz.html import write_viewer
 
-            attention = result.attention.get("overall") if result.attention else None
-            labels, names = result.display_labels()
-            write_viewer(path, result.upright_points(), result.scores, labels, result.queries, attention,
-                         title=stem, label_names=names)
+            attention = result.attention["overall"][:, shown] if result.attention else None
+            write_viewer(path, result.upright_points()[shown], result.scores[shown], labels[shown], result.queries,
+                         attention, title=stem, label_names=names)
         elif fmt == "json":
             path.write_text(json.dumps(result.summary(), indent=2))
         written.append(path)
@@ -61,7 +65,7 @@ def _write_ply(path: Path, result) -> None:
     labels, names = result.display_labels()
     palette = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in class_colors(names)], dtype=np.uint8)
     rgb = palette[labels]
-    vertex = np.empty(len(result.points), dtype=[("x", "f4"), ("y", "f4"), ("z", "f4"), ("red", "u1"),
+    vertex = np.empty(len(result.points), dtype=[("x", "f8"), ("y", "f8"), ("z", "f8"), ("red", "u1"),
                                                   ("green", "u1"), ("blue", "u1"), ("label", "i4")])
     vertex["x"], vertex["y"], vertex["z"] = result.points.T
     vertex["red"], vertex["green"], vertex["blue"] = rgb.T

@@ -1,0 +1,223 @@
+"""The inference pipeline: ``AffordanceDetector``.
+
+    path or (M, 3) array -> rows read in float64 (meshes surface-sampled; NaN/Inf rows marked
+    invalid, kept in place) -> centred and scaled into the unit sphere (float64 until scaled)
+    -> turned y-up -> N points by farthest point sampling (or repeats when M < N) -> batches of
+    clouds -> model -> per-query probabilities at the N points -> carried to every valid row
+    (nearest sampled point) -> labels, row for row with the input
+
+Two ways to read the scores (``exclusive``):
+
+- multi-label (models trained per query, ``objective="bce_dice"``; the default for them): each
+  query's probability is its own sigmoid, the same whatever else is asked, and regions may
+  overlap (a mug wall can be ``contain`` and ``wrap_grasp``). A point's label is its most
+  probable query among those reaching ``threshold``, else ``-1`` (none). ``none`` need not be
+  asked; asked, its score is ``1 - max`` of the other queries and it labels the points no other
+  query reaches.
+- exclusive (``exclusive=True``; always for ``cross_entropy`` models): one class per point, a
+  softmax over the queries with ``none`` appended, as the OpenAD benchmark scores.
+
+Input of any scale and position gives the same labels: normalisation is internal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lmad.data.files import DEFAULT_MESH_POINTS, PointFile, check_points, points_from_array, read_point_file
+from lmad.data.resample import nearest_sampled, resample_indices
+from lmad.data.transforms import normalize_unit_sphere, up_axis_rotation
+from lmad.models.scoring import exclusive_probabilities, query_probabilities
+from lmad.predict.result import NO_LABEL, AffordanceResult
+from lmad.queries import NONE_QUERY, parse_queries
+
+
+@dataclass
+class _Prepared:
+    """One input made ready for the model."""
+
+    source: str
+    read: PointFile
+    sampled: np.ndarray  # (N, 3) float32, normalised, y-up
+    nearest: np.ndarray  # (M_valid,) index of each valid row's nearest sampled point
+
+
+class AffordanceDetector:
+    """Run a trained LM-AD model on point clouds or mesh files.
+
+    Example::
+
+        det = AffordanceDetector.from_pretrained()           # the shipped model
+        result = det("mug.obj", ["grasp", "pour"])            # or an (M, 3) array
+        result.scores[:, 0]                                   # P(grasp) per point, whatever else is asked
+        result.labels                                         # index into result.queries, -1: none
+
+    ``exclusive=None`` follows the model: multi-label for per-query (``bce_dice``) models,
+    exclusive for ``cross_entropy`` ones (their scores are only meaningful as a softmax).
+    """
+
+    def __init__(self, model, device: str | torch.device = "cpu", num_points: int = 2048, seed: int = 0,
+                 mesh_points: int = DEFAULT_MESH_POINTS, up_axis: str = "y", threshold: float = 0.5,
+                 exclusive: bool | None = None):
+        up_axis_rotation(up_axis)  # refuses an unknown axis
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must be strictly between 0 and 1, got {threshold}")
+        minimum = model.backbone.min_points
+        if num_points < minimum:
+            raise ValueError(f"num_points must be at least {minimum} for this model (its backbone samples "
+                             f"{minimum} centres per cloud), got {num_points}")
+        if mesh_points < 1:
+            raise ValueError(f"mesh_points must be positive, got {mesh_points}")
+        per_query = model.config.objective == "bce_dice"
+        if exclusive is False and not per_query:
+            raise ValueError("this model was trained with a softmax over its classes (objective cross_entropy): "
+                             "its scores are only meaningful exclusively; use exclusive=True (--exclusive)")
+        self.exclusive = (not per_query) if exclusive is None else exclusive
+        self.threshold = threshold
+        self.up_axis = up_axis
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.num_points = num_points
+        self.seed = seed
+        self.mesh_points = mesh_points
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path | None = None, device: str | torch.device | None = None,
+                        **kwargs) -> "AffordanceDetector":
+        """Load a checkpoint folder; with none given, the model shipped in the package.
+
+        ``device``: ``"auto"``/None (CUDA when available), ``"cpu"`` or ``"cuda"``. Other keyword
+        arguments go to the constructor; ``num_points`` defaults to the checkpoint's.
+        """
+        from lmad.checkpoints import default_checkpoint_dir, load_model, num_points
+        from lmad.runtime import choose_device
+
+        directory = Path(directory) if directory is not None else default_checkpoint_dir()
+        device = choose_device(device) if not isinstance(device, torch.device) else device
+        model = load_model(directory, map_location=device)
+        kwargs.setdefault("num_points", num_points(directory))
+        return cls(model, device, **kwargs)
+
+    # ---- inputs --------------------------------------------------------------------------------
+
+    def load(self, item) -> tuple[PointFile, str]:
+        """A path or an (M, 3) array -> (its rows, as read and checked; a name for messages)."""
+        if isinstance(item, (str, Path)):
+            return read_point_file(item, self.mesh_points, self.seed), str(item)
+        points, notes = points_from_array(item, "<array>")
+        return check_points(points, "<array>", notes=notes), "<array>"
+
+    def _prepare(self, item) -> _Prepared:
+        read, source = self.load(item)
+        rows = read.points[read.valid]
+        normalised, _, _ = normalize_unit_sphere(rows)  # float64 until centred and scaled
+        pick = resample_indices(len(rows), self.num_points, self.seed, normalised)
+        sampled = (normalised[pick] @ up_axis_rotation(self.up_axis).T).astype(np.float32)
+        # every valid row takes the scores of its nearest sampled point (in the normalised
+        # frame, so float32 precision does not depend on the input's scale or offset)
+        return _Prepared(source, read, sampled, nearest_sampled(normalised, normalised[pick]))
+
+    # ---- running -------------------------------------------------------------------------------
+
+    def __call__(self, points_or_path, queries, attention: bool = False) -> AffordanceResult:
+        """Score one object against the queries (a list, or one comma-separated string)."""
+        return self.predict_many([points_or_path], queries, attention=attention)[0]
+
+    def predict_many(self, items, queries, batch_size: int = 8, attention: bool = False) -> list[AffordanceResult]:
+        """Score many objects, ``batch_size`` clouds per forward pass; the first failure raises."""
+        return [outcome for _, outcome in self.iter_predictions(items, queries, batch_size, attention)]
+
+    def iter_predictions(self, items, queries, batch_size: int = 8, attention: bool = False,
+                         skip_errors: bool = False):
+        """Yield ``(index, AffordanceResult)`` for each item, ``batch_size`` clouds per forward pass.
+
+        With ``skip_errors`` a failing item yields ``(index, exception)`` and the others go on
+        (whatever the exception; an interrupt still stops the run). Results of one batch come
+        together, so indices can arrive out of order.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        queries = parse_queries(queries)
+        pending = []
+        for index, item in enumerate(items):
+            try:
+                pending.append((index, self._prepare(item)))
+            except Exception as error:  # noqa: BLE001 - one bad input must not stop the others
+                if not skip_errors:
+                    raise
+                yield index, error
+            if len(pending) == batch_size:
+                yield from self._run_batch(pending, queries, attention, skip_errors)
+                pending = []
+        if pending:
+            yield from self._run_batch(pending, queries, attention, skip_errors)
+
+    def _run_batch(self, pending, queries, attention, skip_errors):
+        try:
+            results = self._score(pending, queries, attention)
+        except Exception as error:  # noqa: BLE001
+            if not skip_errors:
+                raise
+            results = [error] * len(pending)
+        for (index, _), outcome in zip(pending, results):
+            yield index, outcome
+
+    @torch.no_grad()
+    def _score(self, pending: list[tuple[int, _Prepared]], queries: list[str], attention: bool):
+        queries = list(queries)
+        if self.exclusive and NONE_QUERY not in queries:
+            queries.append(NONE_QUERY)
+        objective = self.model.config.objective
+        # a per-query model is never asked `none`: its score follows from the other queries'
+        scored = queries if objective == "cross_entropy" else [q for q in queries if q != NONE_QUERY]
+        none_index = queries.index(NONE_QUERY) if NONE_QUERY in queries else None
+        batch = torch.from_numpy(np.stack([p.sampled for _, p in pending])).to(self.device)
+        # no FPS generator: every cloud's sampling starts at its first point, so a cloud gets the
+        # same result alone or in any batch
+        if attention:
+            logits, maps = self.model(batch, scored, return_attention=True)
+        else:
+            logits, maps = self.model(batch, scored), None
+        if self.exclusive:
+            probabilities = exclusive_probabilities(logits, objective, none_index, self.threshold)
+        else:
+            probabilities = query_probabilities(logits, objective)
+            if none_index is not None:  # P(none) = 1 - the most probable other query
+                rest = 1 - probabilities.max(dim=1, keepdim=True).values
+                probabilities = torch.cat([probabilities[:, :none_index], rest, probabilities[:, none_index:]], 1)
+        probabilities = probabilities.transpose(1, 2).cpu().numpy()  # (B, N, K)
+        if maps is not None and none_index is not None and len(scored) < len(queries):
+            # attention rows follow the scored queries; `none` has no attention map
+            maps = torch.cat([maps[:, :, :none_index], torch.zeros_like(maps[:, :, :1]), maps[:, :, none_index:]], 2)
+        results = []
+        for b, (_, prepared) in enumerate(pending):
+            read = prepared.read
+            scores = np.full((len(read.points), len(queries)), np.nan, dtype=np.float32)
+            scores[read.valid] = probabilities[b][prepared.nearest]
+            labels = np.full(len(read.points), NO_LABEL, dtype=np.int64)
+            labels[read.valid] = self._labels(scores[read.valid], none_index)
+            result = AffordanceResult(read.points, read.valid, scores, labels, queries, prepared.source,
+                                      read.is_mesh, up_axis=self.up_axis, exclusive=self.exclusive,
+                                      threshold=self.threshold, notes=list(read.notes))
+            if maps is not None and maps.shape[1] > 0:
+                per_point = np.full((maps.shape[1], maps.shape[2], len(read.points)), np.nan, dtype=np.float32)
+                per_point[:, :, read.valid] = maps[b].cpu().numpy()[:, :, prepared.nearest]
+                result.attention = {"per_block": per_point, "overall": per_point.mean(0)}
+            results.append(result)
+        return results
+
+    def _labels(self, scores: np.ndarray, none_index: int | None) -> np.ndarray:
+        """(M, K) scores -> (M,) labels: argmax (exclusive), or the best query reaching the threshold,
+        else `none`'s index when it was asked, else -1 (multi-label)."""
+        if self.exclusive:
+            return scores.argmax(1)
+        candidates = scores.copy()
+        if none_index is not None:
+            candidates[:, none_index] = -1.0
+        labels = candidates.argmax(1)
+        labels[candidates.max(1) < self.threshold] = NO_LABEL if none_index is None else none_index
+        return labels

@@ -1,0 +1,67 @@
+import json
+
+import pytest
+import torch
+
+from lmad import build_model
+from lmad.checkpoints import CheckpointError, default_checkpoint_dir, load_model, num_points, read_metadata
+
+
+@pytest.fixture
+def saved(tmp_path, tiny_model_overrides):
+    return build_model("lmad", **tiny_model_overrides).save_pretrained(tmp_path / "ckpt", {"num_points": 512})
+
+
+def test_round_trip_records_points_and_checksum(saved):
+    meta = read_metadata(saved)
+    assert meta["num_points"] == 512 and len(meta["weights_sha256"]) == 64
+    assert num_points(saved) == 512
+    assert load_model(saved).config.objective == "bce_dice"
+
+
+def test_a_bit_flip_in_the_weights_is_caught(saved):
+    weights = saved / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-5] ^= 0x01  # one bit of one weight
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="checksum"):
+        load_model(saved)
+
+
+def test_truncated_weights_and_broken_config_are_one_line_errors(saved):
+    weights = saved / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    meta = json.loads((saved / "config.json").read_text())
+    del meta["weights_sha256"]
+    (saved / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_model(saved)
+    (saved / "config.json").write_text(json.dumps({"lmad_version": "0.1.0"}))
+    with pytest.raises(CheckpointError, match='no "model" section'):
+        load_model(saved)
+    (saved / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_model(saved)
+
+
+def test_missing_folder_and_files(tmp_path):
+    with pytest.raises(CheckpointError, match="no lmad checkpoint"):
+        read_metadata(tmp_path / "nowhere")
+    with pytest.raises(CheckpointError, match="config.json is missing"):
+        read_metadata(tmp_path)
+
+
+def test_the_shipped_checkpoint_is_a_per_query_model_with_its_points():
+    meta = read_metadata(default_checkpoint_dir())
+    assert meta["model"].get("objective") == "bce_dice" and meta["model"].get("head") == "per_query"
+    assert meta["num_points"] == 1024 and "weights_sha256" in meta
+
+
+def test_training_checkpoints_swap_in_atomically(tmp_path, tiny_model_overrides):
+    from lmad.checkpoints import has_training_state, load_training_state, save_training_checkpoint
+
+    model = build_model("lmad", **tiny_model_overrides)
+    save_training_checkpoint(tmp_path / "last", model, {"step": torch.tensor(3)})
+    save_training_checkpoint(tmp_path / "last", model, {"step": torch.tensor(4)})
+    assert has_training_state(tmp_path / "last") and int(load_training_state(tmp_path / "last")["step"]) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last"]  # no .tmp / .old left behind

@@ -1,0 +1,207 @@
+"""The `lmad predict` run: nothing lost, nothing silently wrong, every user error one line."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lmad import build_model
+from lmad.cli import main
+from lmad.predict import AffordanceDetector, plan_output_stems
+
+
+@pytest.fixture
+def checkpoint(tmp_path, tiny_model_overrides):
+    torch.manual_seed(0)
+    model = build_model("lmad", **tiny_model_overrides)
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(4, 64, 3) * 2 - 1, ["grasp"])  # non-trivial BatchNorm statistics
+    return model.save_pretrained(tmp_path / "checkpoint", {"num_points": 64})
+
+
+def cloud(n=300, seed=0):
+    points = np.random.default_rng(seed).normal(size=(n, 3))
+    points[:, 1] *= 2.0
+    return points
+
+
+def predict(checkpoint, *args):
+    return main(["predict", *map(str, args), "--queries", "grasp,pour", "--checkpoint", str(checkpoint)])
+
+
+def test_outputs_never_overwrite_an_input(checkpoint, tmp_path, capsys):
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    np.savez(scans / "scan.npz", points=cloud())
+    before = (scans / "scan.npz").read_bytes()
+    assert predict(checkpoint, scans, "--out", scans) == 2
+    assert "would overwrite" in capsys.readouterr().err
+    assert (scans / "scan.npz").read_bytes() == before
+
+
+def test_inputs_with_the_same_name_get_distinct_outputs(checkpoint, tmp_path, capsys):
+    trimesh = pytest.importorskip("trimesh")
+    inputs = tmp_path / "in"
+    for folder in ("a/x", "b/x"):
+        (inputs / folder).mkdir(parents=True)
+        np.savetxt(inputs / folder / "mug.xyz", cloud(seed=len(folder)))
+    trimesh.creation.box().export(str(inputs / "mug.obj"))
+    trimesh.creation.box(extents=(1, 2, 3)).export(str(inputs / "mug.stl"))
+    out = tmp_path / "out"
+    assert predict(checkpoint, inputs, "--out", out, "--format", "npz") == 0
+    written = sorted(p.name for p in out.glob("*.npz"))
+    assert len(written) == 4 and len(set(written)) == 4, written
+    printed = capsys.readouterr().out
+    assert "4 of 4 files scored" in printed and printed.count("another input has the name mug") == 4
+
+
+def test_stem_planning_rules(tmp_path):
+    files = [tmp_path / "a" / "x" / "mug.ply", tmp_path / "b" / "x" / "mug.ply", tmp_path / "cup.obj"]
+    stems, notes = plan_output_stems(files, tmp_path / "out", ["npz"])
+    assert stems == ["a_x_mug_ply", "b_x_mug_ply", "cup"] and len(notes) == 2
+
+
+@pytest.mark.parametrize("offset", [1e5, 5e6])
+def test_far_from_the_origin_gives_the_same_answer(checkpoint, tmp_path, offset):
+    detector = AffordanceDetector.from_pretrained(checkpoint, device="cpu")
+    points = cloud(seed=3) * 0.05  # a 5 cm object, in metres
+    np.savetxt(tmp_path / "near.xyz", points, fmt="%.9f")
+    np.savetxt(tmp_path / "far.xyz", points + offset, fmt="%.9f")
+    near, far = detector(tmp_path / "near.xyz", ["grasp", "pour"]), detector(tmp_path / "far.xyz", ["grasp", "pour"])
+    assert np.array_equal(near.labels, far.labels)
+    assert np.allclose(near.scores, far.scores, atol=1e-5)
+
+
+def test_rows_with_nan_keep_their_place(checkpoint, tmp_path):
+    detector = AffordanceDetector.from_pretrained(checkpoint, device="cpu")
+    points = cloud(n=1000)
+    points[[5, 500, 501, 999]] = np.nan
+    result = detector(points, ["grasp", "pour"])
+    assert len(result.points) == len(result.scores) == len(result.labels) == 1000
+    assert np.flatnonzero(~result.valid).tolist() == [5, 500, 501, 999]
+    assert np.isnan(result.scores[~result.valid]).all() and not np.isnan(result.scores[result.valid]).any()
+    assert (result.labels[~result.valid] == -1).all()
+    clean = detector(points[result.valid], ["grasp", "pour"])  # the other rows are scored as without the NaNs
+    np.testing.assert_allclose(result.scores[result.valid], clean.scores, atol=1e-6)
+    np.save(tmp_path / "holes.npy", points)
+    assert main(["predict", str(tmp_path / "holes.npy"), "--queries", "grasp", "--checkpoint", str(checkpoint),
+                 "--out", str(tmp_path / "out"), "--format", "npz,png,html,json,ply"]) == 0
+    saved = np.load(tmp_path / "out" / "holes.npz")
+    assert saved["valid"].sum() == 996 and saved["scores"].shape == (1000, 1)
+
+
+def test_array_layouts_in_the_detector(checkpoint):
+    detector = AffordanceDetector.from_pretrained(checkpoint, device="cpu")
+    points = cloud()
+    transposed = detector(points.T, ["grasp"])
+    assert transposed.points.shape == (300, 3) and "transposed" in transposed.notes[0]
+    np.testing.assert_allclose(transposed.scores, detector(points, ["grasp"]).scores, atol=1e-6)
+    for bad, pattern in ((points[:3], "at least 16"), (points > 0, "must be numbers"), (points[:, :2], "3 coordinates")):
+        with pytest.raises(ValueError, match=pattern):
+            detector(bad, ["grasp"])
+
+
+def test_one_bad_file_never_stops_the_others(checkpoint, tmp_path, capsys):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    np.save(inputs / "good.npy", cloud())
+    structured = np.zeros(50, dtype=[("a", "f4"), ("b", "f4")])
+    np.save(inputs / "fields.npy", structured)  # fields but no x, y, z
+    np.save(inputs / "tiny.npy", cloud() * 1e-30)  # tiny but a shape
+    np.save(inputs / "huge.npy", cloud() * 1e30)
+    (inputs / "text.xyz").write_text("not numbers at all\n")
+    out = tmp_path / "out"
+    assert predict(checkpoint, inputs, "--out", out) == 1
+    captured = capsys.readouterr()
+    assert "3 of 5 files scored" in captured.out
+    assert "fields.npy" in captured.err and "lacks" in captured.err and "text.xyz" in captured.err
+    assert "Traceback" not in captured.err
+    assert {p.stem for p in out.glob("*.npz")} == {"good", "tiny", "huge"}
+
+
+@pytest.mark.parametrize("make_out,pattern", [
+    (lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt", "is a file"),
+])
+def test_out_that_is_a_file(checkpoint, tmp_path, capsys, make_out, pattern):
+    np.save(tmp_path / "c.npy", cloud())
+    assert predict(checkpoint, tmp_path / "c.npy", "--out", make_out(tmp_path)) == 2
+    assert pattern in capsys.readouterr().err
+
+
+def test_unwritable_out_folder_fails_before_any_work(checkpoint, tmp_path, capsys, monkeypatch):
+    import lmad.predict.detector as detector_module
+
+    np.save(tmp_path / "c.npy", cloud())
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    called = []
+    monkeypatch.setattr(detector_module.AffordanceDetector, "_prepare", lambda *a: called.append(a))
+    try:
+        import os
+
+        if os.access(read_only, os.W_OK):  # root ignores permissions
+            pytest.skip("running as a user who can write anywhere")
+        assert predict(checkpoint, tmp_path / "c.npy", "--out", read_only / "sub") == 2
+        assert "cannot write" in capsys.readouterr().err and not called
+    finally:
+        read_only.chmod(0o700)
+
+
+def test_user_errors_are_one_line_with_a_nonzero_exit(checkpoint, tmp_path, capsys):
+    np.save(tmp_path / "c.npy", cloud())
+    cases = [
+        (["predict", str(tmp_path / "missing_folder"), "--queries", "grasp", "--out", str(tmp_path / "o"),
+          "--checkpoint", str(checkpoint)], "no such file or folder"),
+        (["predict", str(tmp_path / "c.npy"), "--queries", "grasp", "--out", str(tmp_path / "o"),
+          "--checkpoint", str(tmp_path)], "not an lmad checkpoint"),
+        (["eval", "--checkpoint", str(checkpoint), "--data", str(tmp_path / "nothing")], "no such folder"),
+    ]
+    if not torch.cuda.is_available():
+        cases.append((["predict", str(tmp_path / "c.npy"), "--queries", "grasp", "--out", str(tmp_path / "o"),
+                       "--checkpoint", str(checkpoint), "--device", "cuda"], "no usable CUDA GPU"))
+    for argv, pattern in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert pattern in err and "Traceback" not in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("flag", ["--batch-size", "--num-points"])
+def test_zero_sizes_are_refused_by_the_parser(checkpoint, tmp_path, capsys, flag):
+    with pytest.raises(SystemExit) as exit_:
+        main(["predict", "x.npy", "--queries", "grasp", "--out", str(tmp_path), flag, "0"])
+    assert exit_.value.code == 2 and "positive" in capsys.readouterr().err
+
+
+def test_up_axis_minus_y_needs_no_equals_sign(checkpoint, tmp_path):
+    np.save(tmp_path / "c.npy", cloud())
+    assert predict(checkpoint, tmp_path / "c.npy", "--out", tmp_path / "o", "--up-axis", "-y") == 0
+
+
+def test_duplicate_queries_are_merged_and_said_once(checkpoint, tmp_path):
+    np.save(tmp_path / "c.npy", cloud())
+    with pytest.warns(UserWarning, match="more than once") as warned:
+        assert main(["predict", str(tmp_path / "c.npy"), "--queries", "grasp,grasp,pour", "--checkpoint",
+                     str(checkpoint), "--out", str(tmp_path / "o"), "--format", "json"]) == 0
+    assert len([w for w in warned if "more than once" in str(w.message)]) == 1
+    assert list(json.loads((tmp_path / "o" / "c.json").read_text())["queries"]) == ["grasp", "pour"]
+
+
+def test_ctrl_c_during_training_is_a_message_not_a_traceback(monkeypatch, tmp_path, capsys):
+    import lmad.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lmad.train, "train", interrupted)
+    config = tmp_path / "c.yaml"
+    config.write_text("model: {name: lmad}\n")
+    assert main(["train", "--config", str(config)]) == 130
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_synth_checks_its_sizes_before_writing_anything(tmp_path, capsys):
+    assert main(["synth", "--out", str(tmp_path / "s"), "--train", "30", "--val", "10", "--quiet"]) == 2
+    assert "at least 23" in capsys.readouterr().err and not (tmp_path / "s").exists()
