@@ -21,7 +21,6 @@ from pathlib import Path
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TRAINING_STATE_FILE = "training_state.pt"
-LANGUAGE_MODEL_PREFIX = "query_module.language_model."
 DEFAULT_NUM_POINTS = 2048  # for checkpoints that do not record theirs
 
 
@@ -69,6 +68,7 @@ def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
 
     from lmad import __version__
     from lmad.models.language_model import weights_fingerprint
+    from lmad.models.lmad import LANGUAGE_MODEL_PREFIX
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

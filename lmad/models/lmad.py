@@ -23,7 +23,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from lmad.checkpoints import LANGUAGE_MODEL_PREFIX
 from lmad.models.aqm import AffordanceQueryModule, masked_token_mean
 from lmad.models.attention import CrossAttention
 from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
@@ -33,6 +32,7 @@ from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
 from lmad.ops import farthest_point_sample, gather_points, knn
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
+LANGUAGE_MODEL_PREFIX = "query_module.language_model."  # state-dict names of the pretrained LM
 HEADS = ("per_query", "pooled")
 # How the logits were trained, hence how they turn into scores: a softmax over the class set
 # ("cross_entropy", OpenAD's protocol) or one sigmoid per query ("bce_dice").
