@@ -62,10 +62,15 @@ def _quiet_transformers():
 
 
 def load_tokenizer(name_or_path: str | None):
-    """The tokenizer of a language model, from local files only."""
-    from transformers import AutoTokenizer
+    """The tokenizer of a language model, from local files only (``tokenizer.json`` read without
+    transformers when the folder has one)."""
+    from lmad.models import bert
 
     location = resolve_language_model(name_or_path)
+    if bert.can_load(location):
+        return bert.BertTokenizer(location)
+    from transformers import AutoTokenizer
+
     try:
         with _quiet_transformers():
             return AutoTokenizer.from_pretrained(location, local_files_only=True)
@@ -84,15 +89,24 @@ def load_language_model(name_or_path: str | None, random_config: dict | None = N
             from ``name_or_path`` and ``vocab_size`` defaults to the tokenizer's.
 
     Returns:
-        (model, tokenizer): a ``transformers.BertModel`` and its tokenizer.
+        (model, tokenizer): lmad's own BERT encoder (``lmad.models.bert``) where the folder has
+        config.json, model.safetensors and tokenizer.json (the default has), else a
+        ``transformers.BertModel``; and its tokenizer.
     """
-    from transformers import BertConfig, BertModel
+    from lmad.models import bert
 
     tokenizer = load_tokenizer(name_or_path)
     if random_config is not None:
-        config = BertConfig(**{"vocab_size": len(tokenizer), **random_config})
-        return BertModel(config, add_pooling_layer=False), tokenizer
+        try:
+            config = bert.BertConfig(**{"vocab_size": len(tokenizer), **random_config})
+        except TypeError as error:
+            raise ValueError(f"language_model_config: {error}") from error
+        return bert.BertEncoderModel(config), tokenizer
     location = resolve_language_model(name_or_path)
+    if bert.can_load(location):
+        return bert.BertEncoderModel.from_folder(location), tokenizer
+    from transformers import BertModel
+
     try:
         with _quiet_transformers():
             model = BertModel.from_pretrained(location, add_pooling_layer=False, local_files_only=True)

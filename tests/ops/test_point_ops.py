@@ -197,3 +197,30 @@ def test_cuda_matches_cpu():
     cuda = xyz.cuda()
     assert torch.equal(farthest_point_sample(xyz, 50), farthest_point_sample(cuda, 50).cpu())
     assert torch.equal(ball_query(xyz, xyz[:, :30], 0.3, 16), ball_query(cuda, cuda[:, :30], 0.3, 16).cpu())
+
+
+def test_compiled_and_pytorch_farthest_point_sampling_pick_the_same_points():
+    pytest.importorskip("numba")
+    from lmad.ops import sampling
+
+    assert sampling._compiled_kernel() is not None
+    generator = torch.Generator().manual_seed(0)
+    clouds = [torch.rand(3, 700, 3, generator=generator),
+              torch.cat([torch.rand(2, 300, 3, generator=generator)] * 2, dim=1),  # every point twice
+              torch.randint(0, 4, (1, 500, 3), generator=generator).float()]  # a lattice: many ties
+    for xyz in clouds:
+        for seeded in (None, torch.Generator().manual_seed(5)):
+            start = (torch.zeros(xyz.shape[0], dtype=torch.long) if seeded is None
+                     else torch.randint(xyz.shape[1], (xyz.shape[0],), generator=seeded))
+            compiled = torch.from_numpy(sampling._compiled_kernel()(xyz.numpy(), 64, start.numpy()))
+            reference = sampling._farthest_point_sample_torch(xyz, 64, start)
+            assert torch.equal(compiled, reference)
+
+
+def test_farthest_point_sampling_runs_without_numba(monkeypatch):
+    from lmad.ops import sampling
+
+    monkeypatch.setattr(sampling, "_KERNEL", [None])  # as if numba were not installed
+    xyz = torch.rand(2, 200, 3, generator=torch.Generator().manual_seed(1))
+    picked = farthest_point_sample(xyz, 50)
+    assert picked.shape == (2, 50) and all(len(set(row.tolist())) == 50 for row in picked)

@@ -1,0 +1,115 @@
+"""Speed on a busy machine: farthest point sampling, the backbone and a whole prediction, with
+1 thread, 2 threads and lmad's defaults, on an idle machine and beside a CPU-bound process.
+
+    python benchmarks/busy_machine.py            # about 3 minutes on 2 cores
+    python benchmarks/busy_machine.py --json benchmarks/results/busy_machine.json
+
+A robot's computer always runs other processes. Loops of many small tensor ops (farthest point
+sampling picks its points one by one) enter a parallel region per op and wait at its barrier for
+every worker thread; when another process holds a core, a descheduled worker makes each of those
+waits long. lmad runs such loops on one thread (``lmad.runtime.single_threaded``). Each case runs
+in a fresh process (thread settings are per process); "busy" starts one pure-Python spinning
+process per --busy core beside it. Printed: median wall time of --repeats runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CASES = {
+    "fps 2048->512": """
+import torch
+from lmad.ops import farthest_point_sample
+x = torch.rand(1, 2048, 3, generator=torch.Generator().manual_seed(0))
+run = lambda: farthest_point_sample(x, 512)
+""",
+    "fps 32768->2048": """
+import torch
+from lmad.ops import farthest_point_sample
+x = torch.rand(1, 32768, 3, generator=torch.Generator().manual_seed(0))
+run = lambda: farthest_point_sample(x, 2048)
+""",
+    "backbone forward B=1 N=2048": """
+import torch
+from lmad.models import PointNet2Backbone
+model = PointNet2Backbone().eval()
+x = torch.rand(1, 2048, 3, generator=torch.Generator().manual_seed(0)) * 2 - 1
+def run():
+    with torch.no_grad():
+        model(x)
+""",
+    "prediction 20k points": """
+import numpy as np
+from lmad.predict import AffordanceDetector
+detector = AffordanceDetector.from_pretrained(device="cpu")
+points = np.random.default_rng(0).normal(size=(20_000, 3))
+run = lambda: detector(points, ["grasp", "contain", "pour"])
+""",
+}
+
+TIMER = """
+import statistics, time
+run()
+times = []
+for _ in range({repeats}):
+    start = time.perf_counter(); run(); times.append(time.perf_counter() - start)
+print(statistics.median(times))
+"""
+
+SPIN = "while True:\n    pass\n"
+
+
+def measure(case: str, threads: int | None, repeats: int) -> float:
+    env = dict(os.environ)
+    for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(key, None)
+        if threads is not None:
+            env[key] = str(threads)
+    code = CASES[case] + TIMER.format(repeats=repeats)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--busy", type=int, default=1, help="spinning background processes (default 1)")
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args(argv)
+    settings = {"1 thread": 1, "2 threads": 2, "default": None}
+    results = {}
+    print(f"cpus={os.cpu_count()} busy processes={args.busy}; median of {args.repeats}, seconds")
+    print(f"{'case':30s} {'load':6s} " + " ".join(f"{name:>10s}" for name in settings) + "   default / best")
+    for case in args.cases.split(","):
+        for load in ("idle", "busy"):
+            spinners = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(args.busy if load == "busy" else 0)]
+            try:
+                time.sleep(0.5 if spinners else 0)
+                row = {name: measure(case, threads, args.repeats) for name, threads in settings.items()}
+            finally:
+                for spinner in spinners:
+                    spinner.kill()
+                    spinner.wait()
+            best = min(row["1 thread"], row["2 threads"])
+            results.setdefault(case, {})[load] = row
+            print(f"{case:30s} {load:6s} " + " ".join(f"{row[name]:10.4f}" for name in settings)
+                  + f"   {row['default'] / best:5.2f}x")
+        idle, busy = results[case]["idle"]["default"], results[case]["busy"]["default"]
+        print(f"{'':30s} default busy / idle: {busy / idle:.2f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"cpus": os.cpu_count(), "busy": args.busy, "repeats": args.repeats,
+                                               "results": results}, indent=2))
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
