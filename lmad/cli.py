@@ -153,6 +153,21 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from lmad.predict import AffordanceDetector
+    from lmad.serve import TOKEN_ENVIRONMENT, ServeLimits, check_binding, serve
+
+    token = args.token or os.environ.get(TOKEN_ENVIRONMENT) or None
+    check_binding(args.host, token)  # before the model loads
+    limits = ServeLimits(max_body_bytes=args.max_body_mb * 1024 * 1024, max_points=args.max_points,
+                         max_queries=args.max_queries, max_batch=args.max_batch, max_queue=args.max_queue)
+    detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device)
+    serve(detector, args.host, args.port, token, limits)
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -215,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                          help="default: cuda when available")
     predict.add_argument("--batch-size", type=_positive_int, default=8, help="clouds per forward pass")
-    predict.add_argument("--format", default="npz,png,json", help="any of npz,ply,png,html,json (default npz,png,json)")
+    predict.add_argument("--format", default="npz,png,json",
+                         help="any of npz,ply,pcd,png,html,json (default npz,png,json); pcd: x, y, z, label "
+                              "(uint32, query index + 1, 0 = none) and one float32 field per query, for PCL / ROS")
     predict.add_argument("--attention", action="store_true", help="save each query's AQM attention over the points")
     predict.add_argument("--num-points", type=_positive_int,
                          help="points the model sees per object (default: the checkpoint's)")
@@ -228,6 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
     demo.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     demo.set_defaults(func=_cmd_demo)
+
+    service = sub.add_parser("serve", help="serve the model over HTTP (POST /predict), micro-batched; needs lmad[serve]")
+    service.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback; others need a token)")
+    service.add_argument("--port", type=_positive_int, default=8000)
+    service.add_argument("--token", help="bearer token clients must send (default: $LMAD_SERVE_TOKEN)")
+    service.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
+    service.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    service.add_argument("--max-batch", type=_positive_int, default=8, help="clouds per forward pass (default 8)")
+    service.add_argument("--max-queue", type=_positive_int, default=64, help="waiting requests before 503 (default 64)")
+    service.add_argument("--max-points", type=_positive_int, default=2_000_000, help="points per request")
+    service.add_argument("--max-queries", type=_positive_int, default=32, help="queries per request")
+    service.add_argument("--max-body-mb", type=_positive_int, default=64, help="request body size in MiB")
+    service.set_defaults(func=_cmd_serve)
 
     train = sub.add_parser("train", help="train a model from a config (torchrun for several GPUs)")
     train.add_argument("--config", required=True, help="YAML file, e.g. configs/lmad_full.yaml")

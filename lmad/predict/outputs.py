@@ -7,15 +7,49 @@ from pathlib import Path
 
 import numpy as np
 
-FORMATS = ("npz", "ply", "png", "html", "json")
+FORMATS = ("npz", "ply", "pcd", "png", "html", "json")
 
 
 def parse_formats(text: str) -> list[str]:
-    formats = [f.strip().lower() for f in text.split(",") if f.strip()]
+    """``"npz,png"`` -> ["npz", "png"] (each once); unknown or no formats are refused."""
+    formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise ValueError(f"unknown output formats {unknown}; choose from {', '.join(FORMATS)}")
+    if unknown or not formats:
+        raise ValueError(f"unknown output formats {unknown or [text]}; choose from {', '.join(FORMATS)}")
     return formats
+
+
+def pcd_field_names(queries) -> list[str]:
+    """One PCD field name per query: ``score_`` + the query with every non-alphanumeric run as ``_``."""
+    names = []
+    for query in queries:
+        name = "score_" + "_".join("".join(c if c.isalnum() else " " for c in query.lower()).split())
+        while name in names or name in ("x", "y", "z", "label"):
+            name += "_"
+        names.append(name)
+    return names
+
+
+def pcd_bytes(result) -> bytes:
+    """A binary PCD of the result, PCL's ``PointXYZL`` plus one float32 field per query.
+
+    Fields: x, y, z (float32, as PCL stores them; NaN for invalid rows), ``label`` (uint32:
+    query index + 1, 0 = none or invalid, PCL's "unlabelled"), then ``score_<query>`` per query.
+    """
+    import io
+
+    from pypcd4 import Encoding, PointCloud
+
+    labels = np.where(result.labels >= 0, result.labels + 1, 0).astype(np.uint32)
+    names = pcd_field_names(result.queries)
+    columns = [result.points[:, 0], result.points[:, 1], result.points[:, 2], labels,
+               *[result.scores[:, k] for k in range(result.scores.shape[1])]]
+    fields = ["x", "y", "z", "label", *names]
+    types = [np.float32, np.float32, np.float32, np.uint32, *[np.float32] * len(names)]
+    cloud = PointCloud.from_points([np.asarray(c).astype(t) for c, t in zip(columns, types)], fields, types)
+    buffer = io.BytesIO()
+    cloud.save(buffer, encoding=Encoding.BINARY)
+    return buffer.getvalue()
 
 
 def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> list[Path]:
@@ -40,6 +74,8 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
             np.savez_compressed(path, **arrays)
         elif fmt == "ply":
             _write_ply(path, result)
+        elif fmt == "pcd":
+            path.write_bytes(pcd_bytes(result))
         elif fmt == "png":
             from lmad.viz.render import render_labels
 

@@ -1,0 +1,408 @@
+"""``lmad serve``: the detector as an HTTP service that robots and pipelines call many times a minute.
+
+    POST /predict   a point cloud (an uploaded file in any format `lmad predict` reads, or JSON
+                    {"points": [[x, y, z], ...], "queries": [...], ...options}) -> labels, scores
+    GET  /health    {"status": "ok"}
+    GET  /info      model, version, limits, what the scores mean
+
+Built on FastAPI (request parsing, JSON errors, OpenAPI docs at /docs) served by uvicorn, the
+usual pair for Python model services; both are the ``serve`` extra. The model is loaded once;
+concurrent requests wait in a bounded queue and are micro-batched: a worker takes up to
+``max_batch`` requests (waiting at most ``max_wait_ms`` for more), groups those with the same
+options and scores each group in one forward pass, in a thread, so the server keeps answering
+while it computes. A full queue answers 503 with Retry-After; limits on body size, points,
+number and length of queries answer 413 / 422 with a JSON message naming the limit; bad input
+is a 422, never a 500 with a traceback. Off loopback a bearer token is required, compared in
+constant time.
+"""
+
+# no `from __future__ import annotations`: FastAPI reads the endpoints' annotations (Request,
+# imported inside create_app so that fastapi stays optional) as objects
+
+import asyncio
+import base64
+import dataclasses
+import hmac
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+TOKEN_ENVIRONMENT = "LMAD_SERVE_TOKEN"
+log = logging.getLogger("lmad.serve")
+
+
+@dataclass
+class ServeLimits:
+    """What one request may ask for, and how the queue and batches are sized."""
+
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_points: int = 2_000_000
+    max_queries: int = 32
+    max_query_chars: int = 100
+    max_batch: int = 8
+    max_wait_ms: float = 10.0
+    max_queue: int = 64
+
+
+class RequestError(Exception):
+    """A request the service refuses: HTTP status and a message naming what to change."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class _Options:
+    queries: tuple[str, ...]
+    up_axis: str = "y"
+    threshold: float = 0.5
+    exclusive: bool | None = None
+
+
+@dataclass
+class _Job:
+    item: object  # an (M, 3) array or a file path
+    options: _Options
+    future: asyncio.Future
+
+
+class BatchingQueue:
+    """A bounded queue of prediction jobs and the worker that micro-batches them."""
+
+    def __init__(self, detector, limits: "ServeLimits"):
+        self.detector = detector
+        self.limits = limits
+        self.queue: asyncio.Queue | None = None
+        self.worker: asyncio.Task | None = None
+        self.served = 0
+
+    def start(self) -> None:
+        """Create the queue and the worker (inside the running event loop)."""
+        self.queue = asyncio.Queue(maxsize=self.limits.max_queue)
+        self.worker = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            try:
+                await self.worker
+            except asyncio.CancelledError:
+                pass
+
+    async def submit(self, item, options: "_Options"):
+        """Queue one job and wait for its AffordanceResult; raises RequestError(503) when full."""
+        future = asyncio.get_running_loop().create_future()
+        try:
+            self.queue.put_nowait(_Job(item, options, future))
+        except asyncio.QueueFull:
+            raise RequestError(503, f"the queue is full ({self.limits.max_queue} requests waiting); retry shortly")
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            jobs = [await self.queue.get()]
+            deadline = asyncio.get_running_loop().time() + self.limits.max_wait_ms / 1000
+            while len(jobs) < self.limits.max_batch:
+                timeout = deadline - asyncio.get_running_loop().time()
+                if timeout <= 0:
+                    break
+                try:
+                    jobs.append(await asyncio.wait_for(self.queue.get(), timeout))
+                except asyncio.TimeoutError:
+                    break
+            groups: dict = {}
+            for job in jobs:
+                groups.setdefault(dataclasses.astuple(job.options), []).append(job)
+            for group in groups.values():
+                await self._score(group)
+
+    async def _score(self, jobs: list[_Job]) -> None:
+        options = jobs[0].options
+        try:
+            outcomes = await asyncio.to_thread(self._predict, [job.item for job in jobs], options)
+        except Exception as error:  # noqa: BLE001 - every job hears about it
+            outcomes = [error] * len(jobs)
+        for job, outcome in zip(jobs, outcomes):
+            if job.future.done():  # the client went away
+                continue
+            if isinstance(outcome, Exception):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+        self.served += len(jobs)
+
+    def _predict(self, items, options: _Options) -> list:
+        detector = self._configured(options)
+        outcomes = [None] * len(items)
+        for index, outcome in detector.iter_predictions(items, list(options.queries), len(items), skip_errors=True):
+            outcomes[index] = outcome
+        return outcomes
+
+    def _configured(self, options: _Options):
+        """A shallow copy of the detector with this request's options (the model is shared)."""
+        from copy import copy
+
+        detector = copy(self.detector)
+        detector.up_axis, detector.threshold = options.up_axis, options.threshold
+        if options.exclusive is not None:
+            if options.exclusive is False and detector.model.config.objective != "bce_dice":
+                raise ValueError("this model was trained with a softmax over its classes: its scores are only "
+                                 "meaningful exclusively (exclusive=true)")
+            detector.exclusive = options.exclusive
+        return detector
+
+
+# ---- requests and responses ------------------------------------------------------------------------
+
+def parse_options(fields: dict, limits: ServeLimits) -> _Options:
+    """Validate the options of a request (JSON body or form fields) -> _Options, else RequestError(422)."""
+    from lmad.data.transforms import UP_AXES
+    from lmad.queries import parse_queries
+
+    queries = fields.get("queries")
+    if queries is None:
+        raise RequestError(422, "missing 'queries': a list of strings or one comma-separated string")
+    if isinstance(queries, list) and len(queries) > limits.max_queries:
+        raise RequestError(422, f"{len(queries)} queries; the limit is max_queries={limits.max_queries}")
+    try:
+        parsed = parse_queries(queries)
+    except ValueError as error:
+        raise RequestError(422, str(error))
+    if len(parsed) > limits.max_queries:
+        raise RequestError(422, f"{len(parsed)} queries; the limit is max_queries={limits.max_queries}")
+    long = [q[:20] + "..." for q in parsed if len(q) > limits.max_query_chars]
+    if long:
+        raise RequestError(422, f"queries {long} are longer than max_query_chars={limits.max_query_chars}")
+    up_axis = str(fields.get("up_axis", "y"))
+    if up_axis not in UP_AXES:
+        raise RequestError(422, f"up_axis must be one of {', '.join(UP_AXES)}, got {up_axis!r}")
+    try:
+        threshold = float(fields.get("threshold", 0.5))
+    except (TypeError, ValueError):
+        raise RequestError(422, f"threshold must be a number, got {fields.get('threshold')!r}")
+    if not 0 < threshold < 1:
+        raise RequestError(422, f"threshold must be strictly between 0 and 1, got {threshold}")
+    exclusive = fields.get("exclusive")
+    if isinstance(exclusive, str):
+        exclusive = {"true": True, "1": True, "false": False, "0": False}.get(exclusive.lower(), exclusive)
+    if exclusive is not None and not isinstance(exclusive, bool):
+        raise RequestError(422, f"exclusive must be true or false, got {exclusive!r}")
+    return _Options(tuple(parsed), up_axis, threshold, exclusive)
+
+
+def points_from_json(points, limits: ServeLimits) -> np.ndarray:
+    """The ``points`` of a JSON body -> (M, 3) float64, within the point limit."""
+    if not isinstance(points, list) or not points:
+        raise RequestError(422, "'points' must be a non-empty list of [x, y, z] rows")
+    if len(points) > limits.max_points:
+        raise RequestError(413, f"{len(points)} points; the limit is max_points={limits.max_points}")
+    try:
+        array = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise RequestError(422, "'points' must be a list of [x, y, z] rows of numbers (null for a missing value)")
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise RequestError(422, f"'points' must be rows of 3 numbers, got shape {list(array.shape)}")
+    return array
+
+
+def encode_scores(scores: np.ndarray) -> dict:
+    """(M, K) float scores -> {"dtype": "<f2", "shape": [M, K], "encoding": "base64", "data": ...}
+    (float16, little-endian, row-major; NaN for invalid rows)."""
+    data = np.ascontiguousarray(scores, dtype="<f2").tobytes()
+    return {"dtype": "<f2", "shape": list(scores.shape), "order": "C", "encoding": "base64",
+            "data": base64.b64encode(data).decode("ascii")}
+
+
+def result_json(result) -> dict:
+    return {
+        "queries": list(result.queries),
+        "labels": result.labels.tolist(),
+        "labels_none": -1,
+        "invalid_rows": np.flatnonzero(~result.valid).tolist(),
+        "summary": result.summary(),
+        "scores": encode_scores(result.scores),
+        "exclusive": result.exclusive,
+        "threshold": result.threshold,
+        "notes": result.notes,
+    }
+
+
+def create_app(detector, limits: ServeLimits | None = None, token: str | None = None):
+    """The FastAPI application around a loaded :class:`lmad.predict.AffordanceDetector`."""
+    try:
+        from fastapi import FastAPI, Request
+    except ImportError as error:
+        raise ValueError("`lmad serve` needs the serve extra: pip install 'lmad[serve]'") from error
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from lmad import __version__
+
+    limits = limits or ServeLimits()
+    batching = BatchingQueue(detector, limits)
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app):
+        batching.start()
+        yield
+        await batching.stop()
+
+    app = FastAPI(title="lmad", version=__version__, lifespan=lifespan,
+                  description="Language-conditioned 3D affordance detection (LM-AD)")
+    app.state.batching = batching
+
+    def error(status: int, message: str, headers: dict | None = None):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestError)
+    async def request_error(request, exc: RequestError):
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        return error(exc.status, exc.message, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request, exc):
+        return error(422, "invalid request: " + "; ".join(str(e.get("msg")) for e in exc.errors()[:3]))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request, exc):  # logged here, never sent as a traceback
+        log.exception("unexpected error")
+        return error(500, f"internal error ({type(exc).__name__}); the server keeps running")
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        if token is not None and request.url.path != "/health":
+            given = request.headers.get("authorization", "")
+            expected = f"Bearer {token}"
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)",
+                             {"WWW-Authenticate": "Bearer"})
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
+            return error(413, f"body of {length} bytes; the limit is max_body_bytes={limits.max_body_bytes}")
+        return await call_next(request)
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok"}
+
+    @app.get("/info")
+    async def info():
+        config = detector.model.config
+        return {
+            "lmad_version": __version__,
+            "model": {"name": config.name, "architecture": config.architecture, "objective": config.objective,
+                      "head": config.head, "language_model": config.language_model,
+                      "points_per_cloud": detector.num_points},
+            "limits": dataclasses.asdict(limits),
+            "scores": ("multi-label: each query's own probability (sigmoid), independent of the other queries; "
+                       "a point's label is its best query reaching the threshold, else -1"
+                       if config.objective == "bce_dice" else
+                       "exclusive: a softmax over the queries with 'none' appended; labels are the argmax"),
+            "formats": ["json (default)", "pcd (?format=pcd: x, y, z, label uint32 = query index + 1, "
+                        "0 = none; one float32 field per query)"],
+        }
+
+    @app.post("/predict")
+    async def predict(request: Request):
+        body = await _read_body(request, limits)
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            item, fields, cleanup = await _from_upload(request, body)
+        else:
+            try:
+                fields = json.loads(body)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise RequestError(422, f"the body is not valid JSON ({exc}); send JSON or a multipart file upload")
+            if not isinstance(fields, dict):
+                raise RequestError(422, "the JSON body must be an object with 'points' and 'queries'")
+            item, cleanup = points_from_json(fields.get("points"), limits), None
+        try:
+            options = parse_options(fields, limits)
+            try:
+                result = await batching.submit(item, options)
+            except ValueError as exc:  # the input could not be scored: bad file, layout, too few points
+                raise RequestError(422, str(exc))
+        finally:
+            if cleanup is not None:
+                cleanup()
+        if len(result.points) > limits.max_points:
+            raise RequestError(413, f"{len(result.points)} points; the limit is max_points={limits.max_points}")
+        if request.query_params.get("format", "json") == "pcd":
+            from lmad.predict.outputs import pcd_bytes
+
+            return Response(pcd_bytes(result), media_type="application/octet-stream")
+        return result_json(result)
+
+    return app
+
+
+async def _read_body(request, limits: ServeLimits) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            raise RequestError(413, f"body over max_body_bytes={limits.max_body_bytes}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _from_upload(request, body: bytes):
+    """A multipart upload -> (path of a temporary copy, form fields, cleanup)."""
+    from starlette.requests import Request
+
+    from lmad.data.files import SUPPORTED_EXTENSIONS
+
+    async def replay():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(request.scope, replay).form()
+    upload = form.get("file")
+    if upload is None or not hasattr(upload, "filename"):
+        raise RequestError(422, "multipart requests need the point cloud as a file field named 'file'")
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        raise RequestError(422, f"file type {suffix or '(none)'!r} is not supported; "
+                                f"send one of {', '.join(SUPPORTED_EXTENSIONS)}")
+    handle, name = tempfile.mkstemp(suffix=suffix, prefix="lmad-upload-")
+    with os.fdopen(handle, "wb") as out:
+        out.write(await upload.read())
+    fields = {k: v for k, v in form.items() if k != "file"}
+    return Path(name), fields, lambda: Path(name).unlink(missing_ok=True)
+
+
+def check_binding(host: str, token: str | None) -> None:
+    """Off loopback a token is required: anyone on the network could use the machine otherwise."""
+    if host not in LOOPBACK and not token:
+        raise ValueError(f"binding {host} makes the service reachable from other machines: set a bearer token "
+                         f"with --token or the {TOKEN_ENVIRONMENT} environment variable")
+
+
+def serve(detector, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+          limits: ServeLimits | None = None) -> None:
+    """Run the service until interrupted."""
+    try:
+        import uvicorn
+    except ImportError as error:
+        raise ValueError("`lmad serve` needs the serve extra: pip install 'lmad[serve]'") from error
+
+    token = token or os.environ.get(TOKEN_ENVIRONMENT) or None
+    check_binding(host, token)
+    uvicorn.run(create_app(detector, limits, token), host=host, port=port, log_level="info")
+
+
+__all__ = ["RequestError", "ServeLimits", "check_binding", "create_app", "encode_scores", "serve"]

@@ -1,0 +1,159 @@
+"""`lmad serve` through the framework's test client: round trips, every class of bad request, the token, 503."""
+
+import asyncio
+import base64
+import io
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from lmad import build_model  # noqa: E402
+from lmad.predict import AffordanceDetector  # noqa: E402
+from lmad.serve import ServeLimits, check_binding, create_app  # noqa: E402
+
+
+@pytest.fixture
+def detector(tiny_model_overrides):
+    torch.manual_seed(0)
+    model = build_model("lmad", **tiny_model_overrides)
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(4, 64, 3) * 2 - 1, ["grasp"])
+    return AffordanceDetector(model.eval(), "cpu", num_points=64)
+
+
+def cloud(n=300, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 3))
+
+
+def decode_scores(payload):
+    raw = base64.b64decode(payload["data"])
+    return np.frombuffer(raw, dtype=payload["dtype"]).reshape(payload["shape"])
+
+
+def test_json_round_trip_equals_the_python_api(detector):
+    points = cloud()
+    expected = detector(points, ["grasp", "pour"])
+    with TestClient(create_app(detector)) as client:
+        response = client.post("/predict", json={"points": points.tolist(), "queries": ["grasp", "pour"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["queries"] == ["grasp", "pour"] and body["labels"] == expected.labels.tolist()
+    np.testing.assert_allclose(decode_scores(body["scores"]), expected.scores, atol=1e-3)  # float16
+    assert body["summary"]["queries"]["grasp"]["points"] == expected.summary()["queries"]["grasp"]["points"]
+
+
+def test_file_upload_and_pcd_output(detector, tmp_path):
+    points = cloud(seed=1)
+    np.savetxt(tmp_path / "c.xyz", points)
+    expected = detector(tmp_path / "c.xyz", ["grasp"])
+    with TestClient(create_app(detector)) as client:
+        with open(tmp_path / "c.xyz", "rb") as handle:
+            response = client.post("/predict", files={"file": ("c.xyz", handle)}, data={"queries": "grasp"})
+        assert response.status_code == 200, response.text
+        assert response.json()["labels"] == expected.labels.tolist()
+        with open(tmp_path / "c.xyz", "rb") as handle:
+            pcd = client.post("/predict?format=pcd", files={"file": ("c.xyz", handle)}, data={"queries": "grasp"})
+    from pypcd4 import PointCloud
+
+    read = PointCloud.from_fileobj(io.BytesIO(pcd.content))
+    assert read.fields == ("x", "y", "z", "label", "score_grasp")
+    assert np.array_equal(read.numpy(("label",))[:, 0], np.where(expected.labels >= 0, expected.labels + 1, 0))
+
+
+@pytest.mark.parametrize("request_kwargs,status,pattern", [
+    ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "not valid JSON"),
+    ({"json": {"queries": ["grasp"]}}, 422, "'points' must be"),
+    ({"json": {"points": [[0, 0, 0]] * 20, "queries": ["grasp"]}}, 422, "identical"),
+    ({"json": {"points": [[0, 0]] * 20, "queries": ["grasp"]}}, 422, "rows of 3 numbers"),
+    ({"json": {"points": [[1, 2, 3]] * 5, "queries": ["grasp"]}}, 422, "at least 16"),
+    ({"json": {"points": "abc", "queries": ["grasp"]}}, 422, "'points' must be"),
+    ({"json": {"points": cloud().tolist()}}, 422, "missing 'queries'"),
+    ({"json": {"points": cloud().tolist(), "queries": [f"q{i}" for i in range(40)]}}, 422, "max_queries"),
+    ({"json": {"points": cloud().tolist(), "queries": ["x" * 500]}}, 422, "max_query_chars"),
+    ({"json": {"points": cloud().tolist(), "queries": ["grasp"], "threshold": 2}}, 422, "threshold"),
+    ({"json": {"points": cloud().tolist(), "queries": ["grasp"], "up_axis": "w"}}, 422, "up_axis"),
+    ({"json": {"points": cloud(3000).tolist(), "queries": ["grasp"]}}, 413, "max_points"),
+    ({"files": {"file": ("c.las", b"LASF")}, "data": {"queries": "grasp"}}, 422, "not supported"),
+    ({"files": {"file": ("c.ply", b"ply\nnonsense")}, "data": {"queries": "grasp"}}, 422, "could not be read"),
+    ({"data": {"queries": "grasp"}, "files": {"other": ("x.txt", b"1")}}, 422, "field named 'file'"),
+])
+def test_bad_requests_get_a_4xx_with_a_message(detector, request_kwargs, status, pattern):
+    limits = ServeLimits(max_points=2000)
+    with TestClient(create_app(detector, limits), raise_server_exceptions=False) as client:
+        response = client.post("/predict", **request_kwargs)
+    assert response.status_code == status, response.text
+    assert pattern in response.json()["error"]
+
+
+def test_body_limit_is_413(detector):
+    with TestClient(create_app(detector, ServeLimits(max_body_bytes=1000))) as client:
+        response = client.post("/predict", json={"points": cloud().tolist(), "queries": ["grasp"]})
+    assert response.status_code == 413 and "max_body_bytes" in response.json()["error"]
+
+
+def test_token_is_required_when_set_and_off_loopback(detector):
+    with TestClient(create_app(detector, token="s3cret")) as client:
+        body = {"points": cloud().tolist(), "queries": ["grasp"]}
+        assert client.post("/predict", json=body).status_code == 401
+        assert client.post("/predict", json=body, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.post("/predict", json=body, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert client.get("/health").status_code == 200
+    with pytest.raises(ValueError, match="token"):
+        check_binding("0.0.0.0", None)
+    check_binding("127.0.0.1", None)
+    check_binding("0.0.0.0", "s3cret")
+
+
+def test_info_describes_model_limits_and_scores(detector):
+    with TestClient(create_app(detector)) as client:
+        info = client.get("/info").json()
+    assert info["model"]["objective"] == "bce_dice" and info["limits"]["max_queue"] == 64
+    assert "independent of the other queries" in info["scores"]
+
+
+def test_a_full_queue_answers_503_with_retry_after(detector):
+    from lmad.serve import BatchingQueue, RequestError, _Options
+
+    async def scenario():
+        queue = BatchingQueue(detector, ServeLimits(max_queue=1))
+        queue.queue = asyncio.Queue(maxsize=1)  # started, but no worker takes jobs
+        waiting = asyncio.ensure_future(queue.submit(cloud(), _Options(("grasp",))))
+        await asyncio.sleep(0)
+        with pytest.raises(RequestError) as full:
+            await queue.submit(cloud(), _Options(("grasp",)))
+        waiting.cancel()
+        return full.value
+
+    error = asyncio.run(scenario())
+    assert error.status == 503 and "queue is full" in error.message
+    app = create_app(detector)
+
+    @app.get("/full")
+    async def full():
+        raise RequestError(503, "the queue is full")
+
+    with TestClient(app) as client:
+        response = client.get("/full")
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(detector):
+    from lmad.serve import BatchingQueue, _Options
+
+    async def scenario():
+        queue = BatchingQueue(detector, ServeLimits(max_batch=8, max_wait_ms=50))
+        queue.start()
+        clouds = [cloud(seed=i) for i in range(6)]
+        results = await asyncio.gather(*[queue.submit(c, _Options(("grasp", "pour"))) for c in clouds])
+        await queue.stop()
+        return clouds, results
+
+    clouds, results = asyncio.run(scenario())
+    for points, result in zip(clouds, results):
+        np.testing.assert_allclose(result.scores, detector(points, ["grasp", "pour"]).scores, atol=1e-5)
