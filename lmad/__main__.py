@@ -1,5 +1,5 @@
 import sys
 
-from lmad.cli import main
+from lmad.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

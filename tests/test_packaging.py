@@ -31,3 +31,16 @@ def test_lmad_info_runs_offline():
     out = subprocess.run([sys.executable, "-m", "lmad", "info"], capture_output=True, text=True, check=True,
                          cwd=REPO, env=env)
     assert "torch" in out.stdout and "language model" in out.stdout and "NOT FOUND" not in out.stdout
+
+
+def test_the_lmad_command_runs_with_the_allocator_that_keeps_freed_memory():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "LMAD_ALLOCATOR"}
+    out = subprocess.run([sys.executable, "-m", "lmad", "info"], capture_output=True, text=True, env=env, check=True)
+    assert "allocator     glibc, keeping freed memory" in out.stdout
+    env["LMAD_ALLOCATOR"] = "system"
+    out = subprocess.run([sys.executable, "-m", "lmad", "info"], capture_output=True, text=True, env=env, check=True)
+    assert "allocator     the system's default" in out.stdout
