@@ -1,7 +1,15 @@
-"""The shipped (or any) checkpoint on real meshes and scans: one contact sheet to look at.
+"""The shipped (or any) checkpoint on real meshes and scans: one contact sheet to look at, and
+scores on the 100 human-annotated objects of grasp-voxels-dev.
 
     python benchmarks/real_objects.py                       # ../shared/data, shipped model
     python benchmarks/real_objects.py --checkpoint runs/x/best --out runs/real_objects.png
+    python benchmarks/real_objects.py --grasp-voxels        # only the grasp-voxels-dev scores
+
+grasp-voxels-dev (Li, Schomaker & Kasaei, RO-MAN 2020; evaluation only, never training data):
+per object the model is asked the 18 affordance names, y-up; the ``grasp`` score is ranked
+against the annotated mask (ROC-AUC), the points labelled ``grasp`` are compared with it (IoU),
+and a hit is IoU >= 0.25. Printed per class and overall; written to
+``benchmarks/results/real_objects.json``.
 
 Each object is queried with its category's affordances (3D AffordanceNet's lists) plus ``none``
 and drawn upright, coloured by the winning query; the printed table gives, per object, the share
@@ -52,12 +60,58 @@ def resolve(relative: str) -> Path | None:
     return path if path.exists() else None
 
 
+def score_grasp_voxels(detector) -> dict | None:
+    """Per class and overall: mean grasp AUC, IoU and hit rate on grasp-voxels-dev (None if absent)."""
+    from lmad.data.classes import AFFORDANCE_CLASSES
+    from lmad.eval import roc_auc
+
+    folder = SHARED / "grasp-voxels-dev"
+    files = sorted(folder.glob("*.npz"))
+    if not files:
+        return None
+    queries = [c for c in AFFORDANCE_CLASSES if c != "none"]
+    detector.up_axis = "y"
+    rows = {}
+    for path in files:
+        data = np.load(path)
+        result = detector(data["points"], queries)
+        mask = data["grasp"].astype(bool)
+        grasp = result.queries.index("grasp")
+        picked = result.labels == grasp
+        iou = (picked & mask).sum() / max((picked | mask).sum(), 1)
+        rows.setdefault(str(data["category"]), []).append((roc_auc(result.scores[:, grasp], mask), iou))
+    table = {}
+    for category, values in sorted(rows.items()):
+        aucs, ious = np.array(values).T
+        table[category] = {"objects": len(values), "AUC": float(np.nanmean(aucs)), "IoU": float(ious.mean()),
+                           "hit_rate": float((ious >= 0.25).mean())}
+    everything = np.array([v for values in rows.values() for v in values])
+    table["all"] = {"objects": len(everything), "AUC": float(np.nanmean(everything[:, 0])),
+                    "IoU": float(everything[:, 1].mean()), "hit_rate": float((everything[:, 1] >= 0.25).mean())}
+    return table
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", help="a checkpoint folder (default: the shipped one)")
     parser.add_argument("--out", default=str(ROOT / "runs" / "real_objects.png"))
     parser.add_argument("--columns", type=int, default=6)
+    parser.add_argument("--grasp-voxels", action="store_true", help="only score grasp-voxels-dev")
     args = parser.parse_args(argv)
+    from lmad.predict import AffordanceDetector
+
+    scores = score_grasp_voxels(AffordanceDetector.from_pretrained(args.checkpoint))
+    if scores is not None:
+        print("grasp-voxels-dev: class, objects, grasp AUC, IoU, hit rate (IoU >= 0.25)")
+        for category, entry in scores.items():
+            print(f"  {category:8s} {entry['objects']:4d}  {entry['AUC']:.3f}  {entry['IoU']:.3f}  {entry['hit_rate']:.2f}")
+        import json
+
+        (ROOT / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
+        (ROOT / "benchmarks" / "results" / "real_objects.json").write_text(
+            json.dumps({"checkpoint": args.checkpoint or "shipped", "grasp_voxels_dev": scores}, indent=2))
+    if args.grasp_voxels:
+        return
 
     import matplotlib
 
