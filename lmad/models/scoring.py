@@ -10,7 +10,6 @@ import math
 
 import torch
 
-from lmad.queries import NONE_QUERY
 
 
 def query_probabilities(logits: torch.Tensor, objective: str) -> torch.Tensor:

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from lmad import build_model
 from lmad.cli import main
@@ -13,16 +12,6 @@ from lmad.predict import AffordanceDetector
 from lmad.queries import parse_queries
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def checkpoint(tmp_path, tiny_model_overrides):
-    torch.manual_seed(0)
-    model = build_model("lmad", **tiny_model_overrides)
-    model.train()
-    with torch.no_grad():
-        model(torch.rand(4, 64, 3) * 2 - 1, ["grasp", "none"])  # non-trivial BatchNorm statistics
-    return model.save_pretrained(tmp_path / "checkpoint")
 
 
 @pytest.fixture

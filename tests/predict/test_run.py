@@ -6,19 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from lmad import build_model
 from lmad.cli import main
 from lmad.predict import AffordanceDetector, plan_output_stems
-
-
-@pytest.fixture
-def checkpoint(tmp_path, tiny_model_overrides):
-    torch.manual_seed(0)
-    model = build_model("lmad", **tiny_model_overrides)
-    model.train()
-    with torch.no_grad():
-        model(torch.rand(4, 64, 3) * 2 - 1, ["grasp"])  # non-trivial BatchNorm statistics
-    return model.save_pretrained(tmp_path / "checkpoint", {"num_points": 64})
 
 
 def cloud(n=300, seed=0):
