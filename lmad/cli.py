@@ -149,6 +149,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         summary = report.summaries[str(examples / name)]["queries"]
         share = ", ".join(f"{q} {v['fraction']:.0%}" for q, v in summary.items())
         print(f"{name:16s} -> {out / Path(name).stem}.png / .html   ({share})")
+    from lmad.viz.contact_sheet import image_grid
+
+    overview = image_grid([out / f"{Path(name).stem}.png" for name in manifest], out / "overview.png")
+    print(f"all four in one picture: {overview}")
     print(f"open {out}/*.html in a browser to rotate the objects and switch between heat maps")
     return 0
 

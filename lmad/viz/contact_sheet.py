@@ -42,3 +42,25 @@ def synthetic_contact_sheet(path: str | Path, categories, seed: int = 0, columns
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def image_grid(paths, out: str | Path, columns: int = 2) -> Path:
+    """Lay PNG files out in a grid, one image per cell, into ``out`` (e.g. the demo's overview)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = [plt.imread(str(p)) for p in paths]
+    rows = int(np.ceil(len(images) / columns))
+    height, width = images[0].shape[:2]
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * width / 110, rows * height / 110), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image in zip(axes.flat, images):
+        ax.imshow(image)
+    fig.tight_layout(pad=0.2)
+    out = Path(out)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
