@@ -80,3 +80,16 @@ def test_points_carrying_two_affordances_are_predicted_as_both(tiny_model_overri
     both = (probabilities > 0.5).all(1)  # (B, N): grasp and contain at once
     assert both[upper].float().mean() > 0.9
     assert both[~upper].float().mean() < 0.1
+
+
+def test_class_weights_scale_the_positive_term_of_each_affordance():
+    logits = torch.zeros(1, 2, 4)
+    targets = torch.tensor([[[1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]])
+    plain = bce_dice_loss(logits, targets, dice_weight=0.0)
+    weighted = bce_dice_loss(logits, targets, positive_weight=torch.tensor([3.0, 1.0]), dice_weight=0.0)
+    # ln 2 per (query, point); the first affordance's one positive counts 3 times: 10 of 8 terms
+    assert weighted.item() == pytest.approx(plain.item() * 10 / 8, rel=1e-5)
+    batch = {"labels": torch.tensor([[0, 1, 2, 2]])}
+    through = training_loss("bce_dice", torch.zeros(1, 2, 4), batch, CLASSES, torch.tensor([3.0, 1.0, 9.0]))
+    expected = bce_dice_loss(torch.zeros(1, 2, 4), query_targets(batch, CLASSES), torch.tensor([3.0, 1.0]))
+    assert through.item() == pytest.approx(expected.item())  # `none`'s weight is not used
