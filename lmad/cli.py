@@ -120,6 +120,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     queries = parse_queries(args.queries)
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device, up_axis=args.up_axis,
                                                   threshold=args.threshold, exclusive=args.exclusive or None,
+                                                  tta=args.tta,
                                                   **({"num_points": args.num_points} if args.num_points else {}))
     report = predict_files(detector, args.paths, queries, args.out, formats, args.batch_size, args.attention)
     for note in report.notes:
@@ -227,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--queries", required=True, help='comma-separated, e.g. "grasp,pour,where to sit"')
     predict.add_argument("--threshold", type=_probability, default=0.5,
                          help="a query's region: points whose probability reaches this (default 0.5)")
+    predict.add_argument("--tta", type=_positive_int, default=1,
+                         help="test-time augmentation: average this many views per object (turned about the up "
+                              "axis, other sampling starts); T times the compute")
     predict.add_argument("--exclusive", action="store_true",
                          help="one class per point: a softmax over the queries plus 'none' (OpenAD's benchmark form)")
     predict.add_argument("--out", required=True, help="output folder")

@@ -30,7 +30,7 @@ import torch
 
 from lmad.data.files import DEFAULT_MESH_POINTS, PointFile, check_points, points_from_array, read_point_file
 from lmad.data.resample import nearest_sampled, resample_indices
-from lmad.data.transforms import normalize_unit_sphere, up_axis_rotation
+from lmad.data.transforms import normalize_unit_sphere, rotation_about_y, up_axis_rotation
 from lmad.models.scoring import exclusive_probabilities, query_probabilities
 from lmad.predict.result import NO_LABEL, AffordanceResult
 from lmad.queries import NONE_QUERY, parse_queries
@@ -38,12 +38,12 @@ from lmad.queries import NONE_QUERY, parse_queries
 
 @dataclass
 class _Prepared:
-    """One input made ready for the model."""
+    """One input made ready for the model: one sampled view per test-time augmentation."""
 
     source: str
     read: PointFile
-    sampled: np.ndarray  # (N, 3) float32, normalised, y-up
-    nearest: np.ndarray  # (M_valid,) index of each valid row's nearest sampled point
+    sampled: list[np.ndarray]  # per view (N, 3) float32, normalised, y-up (then turned about y)
+    nearest: list[np.ndarray]  # per view (M_valid,) index of each valid row's nearest sampled point
 
 
 class AffordanceDetector:
@@ -58,11 +58,16 @@ class AffordanceDetector:
 
     ``exclusive=None`` follows the model: multi-label for per-query (``bce_dice``) models,
     exclusive for ``cross_entropy`` ones (their scores are only meaningful as a softmax).
+    ``tta=T`` averages T views of each object: turned about the up axis by 360/T degrees each,
+    each sampled from another farthest-point start (T times the compute).
     """
 
     def __init__(self, model, device: str | torch.device = "cpu", num_points: int = 2048, seed: int = 0,
                  mesh_points: int = DEFAULT_MESH_POINTS, up_axis: str = "y", threshold: float = 0.5,
-                 exclusive: bool | None = None):
+                 exclusive: bool | None = None, tta: int = 1):
+        if tta < 1:
+            raise ValueError(f"tta must be at least 1 (views per object), got {tta}")
+        self.tta = tta
         up_axis_rotation(up_axis)  # refuses an unknown axis
         if not 0 < threshold < 1:
             raise ValueError(f"threshold must be strictly between 0 and 1, got {threshold}")
@@ -115,11 +120,16 @@ class AffordanceDetector:
         read, source = self.load(item)
         rows = read.points[read.valid]
         normalised, _, _ = normalize_unit_sphere(rows)  # float64 until centred and scaled
-        pick = resample_indices(len(rows), self.num_points, self.seed, normalised)
-        sampled = (normalised[pick] @ up_axis_rotation(self.up_axis).T).astype(np.float32)
-        # every valid row takes the scores of its nearest sampled point (in the normalised
-        # frame, so float32 precision does not depend on the input's scale or offset)
-        return _Prepared(source, read, sampled, nearest_sampled(normalised, normalised[pick]))
+        upright = up_axis_rotation(self.up_axis)
+        sampled, nearest = [], []
+        for view in range(self.tta):
+            pick = resample_indices(len(rows), self.num_points, self.seed + view, normalised)
+            turn = rotation_about_y(2 * np.pi * view / self.tta).astype(np.float64)
+            sampled.append((normalised[pick] @ upright.T @ turn.T).astype(np.float32))
+            # every valid row takes the scores of its nearest sampled point (in the normalised
+            # frame, so float32 precision does not depend on the input's scale or offset)
+            nearest.append(nearest_sampled(normalised, normalised[pick]))
+        return _Prepared(source, read, sampled, nearest)
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -175,7 +185,7 @@ class AffordanceDetector:
         # a per-query model is never asked `none`: its score follows from the other queries'
         scored = queries if objective == "cross_entropy" else [q for q in queries if q != NONE_QUERY]
         none_index = queries.index(NONE_QUERY) if NONE_QUERY in queries else None
-        batch = torch.from_numpy(np.stack([p.sampled for _, p in pending])).to(self.device)
+        batch = torch.from_numpy(np.stack([view for _, p in pending for view in p.sampled])).to(self.device)
         # no FPS generator: every cloud's sampling starts at its first point, so a cloud gets the
         # same result alone or in any batch
         if attention:
@@ -193,11 +203,13 @@ class AffordanceDetector:
         if maps is not None and none_index is not None and len(scored) < len(queries):
             # attention rows follow the scored queries; `none` has no attention map
             maps = torch.cat([maps[:, :, :none_index], torch.zeros_like(maps[:, :, :1]), maps[:, :, none_index:]], 2)
+        maps = None if maps is None else maps.cpu().numpy()
         results = []
         for b, (_, prepared) in enumerate(pending):
             read = prepared.read
+            views = range(b * self.tta, (b + 1) * self.tta)  # this object's views in the batch
             scores = np.full((len(read.points), len(queries)), np.nan, dtype=np.float32)
-            scores[read.valid] = probabilities[b][prepared.nearest]
+            scores[read.valid] = _average_views(probabilities, views, prepared.nearest, axis=0)
             labels = np.full(len(read.points), NO_LABEL, dtype=np.int64)
             labels[read.valid] = self._labels(scores[read.valid], none_index)
             result = AffordanceResult(read.points, read.valid, scores, labels, queries, prepared.source,
@@ -205,7 +217,7 @@ class AffordanceDetector:
                                       threshold=self.threshold, notes=list(read.notes))
             if maps is not None and maps.shape[1] > 0:
                 per_point = np.full((maps.shape[1], maps.shape[2], len(read.points)), np.nan, dtype=np.float32)
-                per_point[:, :, read.valid] = maps[b].cpu().numpy()[:, :, prepared.nearest]
+                per_point[:, :, read.valid] = _average_views(maps, views, prepared.nearest, axis=2)
                 result.attention = {"per_block": per_point, "overall": per_point.mean(0)}
             results.append(result)
         return results
@@ -221,3 +233,12 @@ class AffordanceDetector:
         labels = candidates.argmax(1)
         labels[candidates.max(1) < self.threshold] = NO_LABEL if none_index is None else none_index
         return labels
+
+
+def _average_views(values: np.ndarray, views, nearest: list[np.ndarray], axis: int) -> np.ndarray:
+    """Carry each view's per-sampled-point values to the rows (along ``axis``) and average the views."""
+    total = None
+    for view, near in zip(views, nearest):
+        carried = np.take(values[view], near, axis=axis)
+        total = carried if total is None else total + carried
+    return total / len(nearest) if len(nearest) > 1 else total
