@@ -8,14 +8,22 @@ from pathlib import Path
 import numpy as np
 
 FORMATS = ("npz", "ply", "pcd", "png", "html", "json")
+# formats that need an optional package: (module, how to install it)
+_NEEDS = {"ply": ("plyfile", "pip install 'lmad[io]'"), "pcd": ("pypcd4", "pip install 'lmad[io]'"),
+          "png": ("matplotlib", "pip install 'lmad[viz]'")}
 
 
 def parse_formats(text: str) -> list[str]:
     """``"npz,png"`` -> ["npz", "png"] (each once); unknown or no formats are refused."""
+    import importlib.util
+
     formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         raise ValueError(f"unknown output formats {unknown or [text]}; choose from {', '.join(FORMATS)}")
+    for fmt in formats:  # before any work, not after it
+        if fmt in _NEEDS and importlib.util.find_spec(_NEEDS[fmt][0]) is None:
+            raise ValueError(f"--format {fmt} needs {_NEEDS[fmt][0]}: {_NEEDS[fmt][1]}")
     return formats
 
 

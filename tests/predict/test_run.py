@@ -194,3 +194,17 @@ def test_ctrl_c_during_training_is_a_message_not_a_traceback(monkeypatch, tmp_pa
 def test_synth_checks_its_sizes_before_writing_anything(tmp_path, capsys):
     assert main(["synth", "--out", str(tmp_path / "s"), "--train", "30", "--val", "10", "--quiet"]) == 2
     assert "at least 23" in capsys.readouterr().err and not (tmp_path / "s").exists()
+
+
+def test_formats_are_checked_before_any_work(monkeypatch):
+    import importlib.util
+
+    from lmad.predict import parse_formats
+
+    assert parse_formats("npz, png,npz") == ["npz", "png"]
+    with pytest.raises(ValueError, match="unknown output formats"):
+        parse_formats("npz,las")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pypcd4" else real(name, *a))
+    with pytest.raises(ValueError, match="lmad\\[io\\]"):
+        parse_formats("pcd")
