@@ -97,10 +97,11 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "runs" / "real_objects.png"))
     parser.add_argument("--columns", type=int, default=6)
     parser.add_argument("--grasp-voxels", action="store_true", help="only score grasp-voxels-dev")
+    parser.add_argument("--tta", type=int, default=1, help="test-time augmentation views (AffordanceDetector tta)")
     args = parser.parse_args(argv)
     from lmad.predict import AffordanceDetector
 
-    scores = score_grasp_voxels(AffordanceDetector.from_pretrained(args.checkpoint))
+    scores = score_grasp_voxels(AffordanceDetector.from_pretrained(args.checkpoint, tta=args.tta))
     if scores is not None:
         print("grasp-voxels-dev: class, objects, grasp AUC, IoU, hit rate (IoU >= 0.25)")
         for category, entry in scores.items():
@@ -109,7 +110,8 @@ def main(argv=None):
 
         (ROOT / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
         (ROOT / "benchmarks" / "results" / "real_objects.json").write_text(
-            json.dumps({"checkpoint": args.checkpoint or "shipped", "grasp_voxels_dev": scores}, indent=2))
+            json.dumps({"checkpoint": args.checkpoint or "shipped", "tta": args.tta, "grasp_voxels_dev": scores},
+                       indent=2))
     if args.grasp_voxels:
         return
 
