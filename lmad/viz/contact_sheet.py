@@ -44,7 +44,7 @@ def synthetic_contact_sheet(path: str | Path, categories, seed: int = 0, columns
     return path
 
 
-def image_grid(paths, out: str | Path, columns: int = 2) -> Path:
+def image_grid(paths, out: str | Path, columns: int = 2, dpi: int = 70) -> Path:
     """Lay PNG files out in a grid, one image per cell, into ``out`` (e.g. the demo's overview)."""
     import matplotlib
 
@@ -61,6 +61,6 @@ def image_grid(paths, out: str | Path, columns: int = 2) -> Path:
         ax.imshow(image)
     fig.tight_layout(pad=0.2)
     out = Path(out)
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
