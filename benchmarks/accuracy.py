@@ -170,10 +170,13 @@ def markdown_table(results: dict, budget: dict, seeds) -> str:
             return "-"
         return " / ".join(f"{100 * entry[key]['mean']:.1f}" for key in keys)
 
-    for model in results[tasks[0]]:
-        cells = [f"{100 * results[t][model]['mIoU']['mean']:.1f} +- {100 * results[t][model]['mIoU']['std']:.1f}" for t in tasks]
-        cells += [cell(results[t][model], "Acc", "mAcc") for t in canonical]
-        cells += [cell(results[t][model], "binary.IoU", "binary.AUC", "binary.aIoU") for t in canonical]
+    models = list(dict.fromkeys(model for t in tasks for model in results[t]))
+    for model in models:
+        rows = {t: results[t].get(model, {}) for t in tasks}
+        cells = [f"{100 * rows[t]['mIoU']['mean']:.1f} +- {100 * rows[t]['mIoU']['std']:.1f}" if rows[t] else "-"
+                 for t in tasks]
+        cells += [cell(rows[t], "Acc", "mAcc") for t in canonical]
+        cells += [cell(rows[t], "binary.IoU", "binary.AUC", "binary.aIoU") for t in canonical]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
