@@ -130,3 +130,15 @@ def test_ddp_two_processes_on_cpu(tmp_path):
         assert torch.equal(weights[0][key], weights[1][key]), key
     seen = [set((tmp_path / "run" / f"rank{r}.seen").read_text().split()) for r in (0, 1)]
     assert seen[0] and seen[1] and not seen[0] & seen[1]
+
+
+def test_every_shipped_config_builds_its_model():
+    from pathlib import Path
+
+    from lmad.models import LMADConfig
+    from lmad.models.registry import model_config
+
+    for path in sorted(Path(__file__).resolve().parents[2].glob("configs/*.yaml")):
+        config = TrainConfig.from_file(path)
+        built = model_config(config.model.name, **config.model.overrides)
+        assert isinstance(built, LMADConfig), path
