@@ -5,8 +5,8 @@
     python benchmarks/accuracy.py --quick --models lmad@cross_entropy,lmad@bce_dice --merge
 
 Same data, seeds and training budget (optimizer steps) for every row; a row is a model of
-available_models(), optionally with ``@objective`` (cross_entropy | bce_dice); rows named
-``...@pooled`` were measured with the first, pooled head (since removed). Full shapes and partial views; canonical and synonym queries; the OpenAD
+available_models(), optionally with ``@objective`` (cross_entropy | bce_dice) and ``@head``
+(per_query | pooled). Full shapes and partial views; canonical and synonym queries; the OpenAD
 protocol (mIoU / Acc / mAcc) and the per-label binary metrics (IoU of p >= 0.5, AUC, aIoU), as
 mean +- std over seeds. Writes benchmarks/results/accuracy.json
 ({task: {row: {"mIoU": {"mean", "std"}, ...}}}, task in full, partial, full_synonyms,
@@ -47,9 +47,12 @@ METRICS = ("mIoU", "Acc", "mAcc", "binary.IoU", "binary.AUC", "binary.aIoU")
 
 
 def parse_row(row: str) -> tuple[str, dict]:
-    """``lmad@bce_dice`` -> ("lmad", {"objective": "bce_dice"})."""
+    """``lmad@bce_dice@pooled`` -> ("lmad", {"objective": "bce_dice", "head": "pooled"})."""
     model, *options = row.split("@")
-    return model, ({"objective": options[0]} if options else {})
+    overrides = {}
+    for option in options:
+        overrides["head" if option in ("per_query", "pooled") else "objective"] = option
+    return model, overrides
 
 
 def run(row: str, task: str, seed: int, data: Path, budget: dict, out: Path):

@@ -306,7 +306,7 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
         return {
             "lmad_version": __version__,
             "model": {"name": config.name, "architecture": config.architecture, "objective": config.objective,
-                      "language_model": config.language_model,
+                      "head": config.head, "language_model": config.language_model,
                       "points_per_cloud": detector.num_points},
             "limits": dataclasses.asdict(limits),
             "scores": ("multi-label: each query's own probability (sigmoid), independent of the other queries; "

@@ -95,13 +95,8 @@ def load_model(directory: str | Path, map_location="cpu"):
     from lmad.models.lmad import LMAD, LMADConfig
 
     meta = read_metadata(directory)
-    model_config = dict(meta["model"])
-    # checkpoints of lmad 0.1.0 before per-query scores have no "objective"; a few written while both
-    # heads existed name theirs ("per_query" is today's only head)
-    if model_config.pop("head", "per_query") != "per_query" or "objective" not in model_config:
-        raise CheckpointError(
-            f"{Path(directory)} was written by lmad before per-query scores: its head let the points see all "
-            "queries at once, which this version no longer has; retrain it with `lmad train` (same config)")
+    # checkpoints written before the per-query head and the sigmoid objective existed
+    model_config = {"head": "pooled", "objective": "cross_entropy", **meta["model"]}
     try:
         config = LMADConfig.from_dict(model_config)
     except (TypeError, ValueError) as error:

@@ -1,7 +1,7 @@
 """Models: the PointNet++ backbone, the language-model Affordance Query Module, heads, baselines."""
 
 from lmad.models.aqm import AffordanceQueryModule
-from lmad.models.heads import CosineHead, PerQueryHead
+from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import LanguageModelNotFoundError, load_language_model
 from lmad.models.lmad import LMAD, LMADConfig
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config, SetAbstractionConfig
@@ -16,6 +16,7 @@ __all__ = [
     "PerQueryHead",
     "PointNet2Backbone",
     "PointNet2Config",
+    "PooledHead",
     "SetAbstractionConfig",
     "available_models",
     "build_model",

@@ -6,14 +6,13 @@
       -> "aqm":             AQM(query tokens | h)                  token states g (B, K, T, d)
          "cross_attention": frozen LM(query tokens) -> one CrossAttention to h -> g (B, K, T, d)
          "cosine":          frozen LM(query tokens), mean over tokens = t (K, d)
-      -> per-query head:    for each query k, h attends to g[k] only, then an MLP
+      -> "per_query" head:  for each query k, h attends to g[k] only, then an MLP    (default)
+         "pooled" head:     h attends to all K token means at once, dot product with each
          "cosine":          logit_scale * cos(h, t) + logit_bias                    (OpenAD)
       -> logits (B, K, N)
 
-Every variant scores each query on its own: row k of the logits depends on query k and the
-object only. (A first head let every point attend to all K queries' mean embeddings at once,
-so the answer to one query changed with the others asked; it won nothing measurable on the
-procedural benchmark and was removed, see README.)
+The per-query head and the cosine head score each query on its own (row k of the logits
+depends on query k and the object only); the pooled head lets the queries see each other.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from torch import nn
 
 from lmad.models.aqm import AffordanceQueryModule, masked_token_mean
 from lmad.models.attention import CrossAttention
-from lmad.models.heads import CosineHead, PerQueryHead
+from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model
 from lmad.models.point_tokens import AffineTokens, PointTokenProjection
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
@@ -34,6 +33,7 @@ from lmad.ops import farthest_point_sample, gather_points, knn
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
 LANGUAGE_MODEL_PREFIX = "query_module.language_model."  # state-dict names of the pretrained LM
+HEADS = ("per_query", "pooled")
 # How the logits were trained, hence how they turn into scores: a softmax over the class set
 # ("cross_entropy", OpenAD's protocol) or one sigmoid per query ("bce_dice").
 OBJECTIVES = ("cross_entropy", "bce_dice")
@@ -57,6 +57,8 @@ class LMADConfig:
         freeze_language_model: keep the pretrained LM fixed (only new layers learn); it then
             runs without dropout and is left out of checkpoints.
         dropout: dropout in the new layers.
+        head: ``"per_query"`` (each query scored on its own; the default) or ``"pooled"`` (the
+            points attend to all queries' mean embeddings at once). Ignored by ``"cosine"``.
         head_width: width e of the per-query head's MLP.
         objective: what the logits are trained for: ``"bce_dice"`` (one sigmoid per query,
             multi-label) or ``"cross_entropy"`` (a softmax over the class set, OpenAD's).
@@ -71,11 +73,12 @@ class LMADConfig:
     aqm_point_tokens: int | None = None
     freeze_language_model: bool = True
     dropout: float = 0.1
+    head: str = "per_query"
     head_width: int = 128
     objective: str = "bce_dice"
 
     def __post_init__(self):
-        for name, allowed in (("architecture", ARCHITECTURES), ("objective", OBJECTIVES)):
+        for name, allowed in (("architecture", ARCHITECTURES), ("head", HEADS), ("objective", OBJECTIVES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
@@ -114,8 +117,10 @@ class LMAD(nn.Module):
             self.query_fusion = CrossAttention(width, heads, config.dropout, eps)
         if config.architecture == "cosine":
             self.head = CosineHead()
-        else:
+        elif config.head == "per_query":
             self.head = PerQueryHead(width, heads, config.head_width, config.dropout)
+        else:
+            self.head = PooledHead(width, heads, config.dropout, eps)
         if config.freeze_language_model:
             for parameter in self.query_module.language_model.parameters():
                 parameter.requires_grad_(False)
@@ -182,10 +187,10 @@ class LMAD(nn.Module):
                 flat = states.reshape(1, num_queries * length, width).expand(points.shape[0], -1, -1)
                 states, _ = self.query_fusion(flat, *self.query_fusion.keys_values(tokens))
                 states = states.view(-1, num_queries, length, width)
-        if isinstance(self.head, CosineHead):
-            logits = self.head(tokens, masked_token_mean(states, attention_mask))
-        else:
+        if isinstance(self.head, PerQueryHead):
             logits = self.head(tokens, states, attention_mask)
+        else:
+            logits = self.head(tokens, masked_token_mean(states, attention_mask))
         if not return_attention:
             return logits
         summary = self._summarise_attention(attention, attention_mask, points.shape[0])  # (B, L, K, M)

@@ -235,6 +235,15 @@ def test_objects_in_a_batch_never_mix(tiny_model_overrides, name):
     assert torch.allclose(together[2:3], alone, atol=1e-5)
 
 
+def test_pooled_head_lets_queries_see_each_other(tiny_model_overrides):
+    model = _trained_looking(build_model("lmad", head="pooled", **tiny_model_overrides))
+    points = torch.rand(1, 48, 3)
+    with torch.no_grad():
+        alone = model(points, ["grasp"])[:, 0]
+        among = model(points, ["grasp", "contain", "where to sit"])[:, 0]
+    assert not torch.allclose(alone, among, atol=1e-4)
+
+
 def test_per_query_head_equals_the_plain_cross_attention_and_mlp_it_factors():
     from lmad.models import PerQueryHead
 
@@ -260,19 +269,19 @@ def test_per_query_head_equals_the_plain_cross_attention_and_mlp_it_factors():
             assert torch.allclose(logits[:, k], expected, atol=1e-4)
 
 
-def test_model_config_refuses_unknown_objective(tiny_model_overrides):
+def test_model_config_refuses_unknown_head_and_objective(tiny_model_overrides):
+    with pytest.raises(ValueError, match="head must be one of"):
+        build_model("lmad", head="mean", **tiny_model_overrides)
     with pytest.raises(ValueError, match="objective must be one of"):
         build_model("lmad", objective="focal", **tiny_model_overrides)
 
 
-def test_checkpoints_from_before_per_query_scores_are_refused_with_a_reason(tiny_model_overrides, tmp_path):
-    model = build_model("lmad", **tiny_model_overrides).eval()
+def test_checkpoints_from_before_the_per_query_head_still_load(tiny_model_overrides, tmp_path):
+    model = build_model("lmad", head="pooled", objective="cross_entropy", **tiny_model_overrides).eval()
     model.save_pretrained(tmp_path)
     meta = json.loads((tmp_path / "config.json").read_text())
-    del meta["model"]["objective"]  # as lmad 0.1.0 wrote them
+    for key in ("head", "objective", "head_width"):
+        del meta["model"][key]
     (tmp_path / "config.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match="before per-query scores"):
-        LMAD.from_pretrained(tmp_path)
-    meta["model"].update(objective="bce_dice", head="per_query")  # written while both heads existed
-    (tmp_path / "config.json").write_text(json.dumps(meta))
-    assert LMAD.from_pretrained(tmp_path).config.objective == "bce_dice"
+    loaded = LMAD.from_pretrained(tmp_path)
+    assert loaded.config.head == "pooled" and loaded.config.objective == "cross_entropy"
