@@ -204,6 +204,7 @@ def test_compiled_and_pytorch_farthest_point_sampling_pick_the_same_points():
     from lmad.ops import sampling
 
     assert sampling._compiled_kernel() is not None
+    assert sampling._worth_compiling(1)  # loaded once, always used
     generator = torch.Generator().manual_seed(0)
     clouds = [torch.rand(3, 700, 3, generator=generator),
               torch.cat([torch.rand(2, 300, 3, generator=generator)] * 2, dim=1),  # every point twice
