@@ -1,5 +1,5 @@
 """Speed on a busy machine: farthest point sampling, the backbone and a whole prediction, with
-1 thread, 2 threads and lmad's defaults, on an idle machine and beside a CPU-bound process.
+1 thread, 2 threads, lmad's defaults and the settings before them, idle and beside a CPU-bound process.
 
     python benchmarks/busy_machine.py            # about 3 minutes on 2 cores
     python benchmarks/busy_machine.py --json benchmarks/results/busy_machine.json
@@ -7,7 +7,9 @@
 A robot's computer always runs other processes. Loops of many small tensor ops (farthest point
 sampling picks its points one by one) enter a parallel region per op and wait at its barrier for
 every worker thread; when another process holds a core, a descheduled worker makes each of those
-waits long. lmad runs such loops on one thread (``lmad.runtime.single_threaded``). Each case runs
+waits long. lmad runs such loops on one thread (``lmad.runtime.single_threaded``) and lets idle
+OpenMP workers spin only briefly before they sleep (``GOMP_SPINCOUNT=4000``, when lmad is imported
+before torch or runs as the ``lmad`` command; libgomp spins 300,000 times). Each case runs
 in a fresh process (thread settings are per process); "busy" starts one pure-Python spinning
 process per --busy core beside it. Printed: median wall time of --repeats runs.
 """
@@ -24,20 +26,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CASES = {
+CASES = {  # each imports lmad first, as a user's program would, so that lmad's defaults apply
     "fps 2048->512": """
+import lmad
 import torch
 from lmad.ops import farthest_point_sample
 x = torch.rand(1, 2048, 3, generator=torch.Generator().manual_seed(0))
 run = lambda: farthest_point_sample(x, 512)
 """,
     "fps 32768->2048": """
+import lmad
 import torch
 from lmad.ops import farthest_point_sample
 x = torch.rand(1, 32768, 3, generator=torch.Generator().manual_seed(0))
 run = lambda: farthest_point_sample(x, 2048)
 """,
     "backbone forward B=1 N=2048": """
+import lmad
 import torch
 from lmad.models import PointNet2Backbone
 model = PointNet2Backbone().eval()
@@ -67,12 +72,14 @@ print(statistics.median(times))
 SPIN = "while True:\n    pass\n"
 
 
-def measure(case: str, threads: int | None, repeats: int) -> float:
+def measure(case: str, threads: int | None, repeats: int, spin_count: str | None = None) -> float:
     env = dict(os.environ)
-    for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
         env.pop(key, None)
-        if threads is not None:
-            env[key] = str(threads)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    if spin_count is not None:  # lmad only fills in an unset variable
+        env["GOMP_SPINCOUNT"] = spin_count
     code = CASES[case] + TIMER.format(repeats=repeats)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True)
     return float(out.stdout.strip().splitlines()[-1])
@@ -85,7 +92,9 @@ def main(argv=None):
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
-    settings = {"1 thread": 1, "2 threads": 2, "default": None}
+    # name -> (threads, GOMP_SPINCOUNT); "default" = lmad's defaults (all cores, 4,000 spins),
+    # "before" = all cores with libgomp's default 300,000 spins, as lmad ran before it set them
+    settings = {"1 thread": (1, None), "2 threads": (2, None), "default": (None, None), "before": (None, "300000")}
     results = {}
     print(f"cpus={os.cpu_count()} busy processes={args.busy}; median of {args.repeats}, seconds")
     print(f"{'case':30s} {'load':6s} " + " ".join(f"{name:>10s}" for name in settings) + "   default / best")
@@ -94,7 +103,7 @@ def main(argv=None):
             spinners = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(args.busy if load == "busy" else 0)]
             try:
                 time.sleep(0.5 if spinners else 0)
-                row = {name: measure(case, threads, args.repeats) for name, threads in settings.items()}
+                row = {name: measure(case, threads, args.repeats, policy) for name, (threads, policy) in settings.items()}
             finally:
                 for spinner in spinners:
                     spinner.kill()
@@ -104,7 +113,8 @@ def main(argv=None):
             print(f"{case:30s} {load:6s} " + " ".join(f"{row[name]:10.4f}" for name in settings)
                   + f"   {row['default'] / best:5.2f}x")
         idle, busy = results[case]["idle"]["default"], results[case]["busy"]["default"]
-        print(f"{'':30s} default busy / idle: {busy / idle:.2f}x")
+        before = results[case]["busy"]["before"] / results[case]["idle"]["before"]
+        print(f"{'':30s} default busy / idle: {busy / idle:.2f}x (before: {before:.2f}x)")
     if args.json:
         Path(args.json).write_text(json.dumps({"cpus": os.cpu_count(), "busy": args.busy, "repeats": args.repeats,
                                                "results": results}, indent=2))

@@ -325,27 +325,37 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console_main() -> int:
-    """The ``lmad`` command: ``main`` in a process whose memory allocator keeps what it frees.
+    """The ``lmad`` command: ``main`` in a process set up for lmad's work.
 
-    glibc hands big blocks (every large tensor) back to the kernel when they are freed, so the
-    next training step page-faults its way through gigabytes again: about 650,000 page faults
-    and a fifth of the time of a training step of the shipped config (``benchmarks/speed.py``).
-    These glibc settings keep freed memory in the process; they must be in the environment when
-    the process starts, so the command restarts itself once with them (``LMAD_ALLOCATOR=system``
-    keeps the system's behaviour). The resident size stays at its peak instead of shrinking.
+    Two settings must be in the environment when a process starts, so the command restarts
+    itself once with them (``LMAD_ALLOCATOR=system`` keeps the system's behaviour for both):
+
+    - ``GOMP_SPINCOUNT=4000`` (every command, unless it or ``OMP_WAIT_POLICY`` is set): OpenMP
+      worker threads spin briefly between parallel regions, then sleep. With libgomp's default
+      (300,000 spins) the many small ops of a backbone forward each waited for a worker that
+      another process had descheduled: on 2 cores beside one busy process the backbone forward
+      went from 66 ms to 479 ms; with 4,000 spins 136 ms, and 71 ms idle
+      (``benchmarks/busy_machine.py``).
+    - glibc keeping freed memory (``lmad train`` only): big blocks are otherwise handed back to
+      the kernel when freed, and every training step page-faults its way through them again. Not
+      for the other commands: a service's resident size would stay at its peak.
     """
     import os
 
-    if sys.platform.startswith("linux") and os.environ.get("LMAD_ALLOCATOR", "keep") != "system" \
-            and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-        env = {**os.environ, **ALLOCATOR_ENVIRONMENT}
-        try:
-            os.execve(sys.executable, [sys.executable, "-m", "lmad", *sys.argv[1:]], env)
-        except OSError:
-            pass  # carry on with the system's allocator
+    if sys.platform.startswith("linux") and os.environ.get("LMAD_ALLOCATOR", "keep") != "system":
+        wanted = {} if "OMP_WAIT_POLICY" in os.environ else dict(THREAD_ENVIRONMENT)
+        if len(sys.argv) > 1 and sys.argv[1] == "train":
+            wanted.update(ALLOCATOR_ENVIRONMENT)
+        missing = {k: v for k, v in wanted.items() if k not in os.environ}
+        if missing:
+            try:
+                os.execve(sys.executable, [sys.executable, "-m", "lmad", *sys.argv[1:]], {**os.environ, **missing})
+            except OSError:
+                pass  # carry on as we are
     return main()
 
 
+THREAD_ENVIRONMENT = {"GOMP_SPINCOUNT": "4000"}
 # glibc malloc: large blocks from the heap (not a fresh mmap each time), and no trimming
 ALLOCATOR_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(1 << 32), "MALLOC_TRIM_THRESHOLD_": str(1 << 36),
                          "MALLOC_TOP_PAD_": str(1 << 28)}

@@ -40,8 +40,10 @@ def collect_info() -> dict:
         "cuda_available": torch.cuda.is_available(),
         "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
         "optional": {name: _version(name) for name in OPTIONAL_PARTS},
-        "allocator": ("glibc, keeping freed memory (lmad's setting)" if "MALLOC_MMAP_THRESHOLD_" in os.environ
+        "allocator": ("glibc, keeping freed memory (lmad train's setting)" if "MALLOC_MMAP_THRESHOLD_" in os.environ
                       else "the system's default"),
+        "omp_wait": (f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}" if "OMP_WAIT_POLICY" in os.environ
+                     else f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', '(libgomp default)')}"),
     }
     from lmad.models.language_model import LanguageModelNotFoundError, default_language_model_path
 
@@ -63,6 +65,7 @@ def format_info(info: dict) -> str:
                             if info["cuda_available"] else "cpu (no CUDA device found)"),
         f"language model {info['default_language_model'] or 'NOT FOUND: ' + info['language_model_problem']}",
         f"allocator     {info['allocator']}",
+        f"OpenMP wait   {info['omp_wait']}",
         "optional parts:",
     ]
     for name, version in info["optional"].items():

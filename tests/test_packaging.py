@@ -33,14 +33,21 @@ def test_lmad_info_runs_offline():
     assert "torch" in out.stdout and "language model" in out.stdout and "NOT FOUND" not in out.stdout
 
 
-def test_the_lmad_command_runs_with_the_allocator_that_keeps_freed_memory():
+def test_the_lmad_command_sets_up_its_process():
     import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "LMAD_ALLOCATOR"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MALLOC_") and k not in ("LMAD_ALLOCATOR", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     out = subprocess.run([sys.executable, "-m", "lmad", "info"], capture_output=True, text=True, env=env, check=True)
-    assert "allocator     glibc, keeping freed memory" in out.stdout
+    assert "OpenMP wait   GOMP_SPINCOUNT=4000" in out.stdout
+    assert "allocator     the system's default" in out.stdout  # keeping freed memory is for `lmad train`
+    code = ("import sys; sys.argv = ['lmad', 'train']; import lmad.cli as c, os; "
+            "os.execve = lambda exe, argv, env: print(sorted(k for k in env if k.startswith(('MALLOC_', 'GOMP_'))))"
+            "; c.main = lambda: 0; c.console_main()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert "MALLOC_MMAP_THRESHOLD_" in out.stdout and "GOMP_SPINCOUNT" in out.stdout
     env["LMAD_ALLOCATOR"] = "system"
     out = subprocess.run([sys.executable, "-m", "lmad", "info"], capture_output=True, text=True, env=env, check=True)
-    assert "allocator     the system's default" in out.stdout
+    assert "OpenMP wait   GOMP_SPINCOUNT=4000" in out.stdout  # set by `import lmad` before torch in any case
