@@ -205,25 +205,24 @@ def main(argv=None):
     print(f"wrote {path}")
 
 
-ROWS = [  # key, what, unit scale, format
-    ("gemm_gflops", "GEMM 2048^3 fp32 (GFLOP/s)", 1, "{:.0f}"),
-    ("backbone_forward_ms", "backbone forward B=1, N=2048 (ms)", 1, "{:.1f}"),
-    ("backbone_vs_flop_bound", "... as a multiple of its FLOP bound", 1, "{:.2f}x"),
-    ("import_s", "imports for a prediction (s)", 1, "{:.2f}"),
-    ("model_load_s", "loading the shipped model (s)", 1, "{:.2f}"),
-    ("predict_20k_wall_s", "`lmad predict` of a 20k-point file, wall (s)", 1, "{:.2f}"),
-    ("fps_2048_to_512_ms", "farthest point sampling 2,048 -> 512 (ms)", 1, "{:.1f}"),
-    ("fps_20k_to_1024_ms", "farthest point sampling 20,000 -> 1,024 (ms)", 1, "{:.1f}"),
-    ("predict_2k_s", "prediction, M = 2k points (s)", 1, "{:.3f}"),
-    ("predict_20k_s", "prediction, M = 20k (s)", 1, "{:.3f}"),
-    ("predict_200k_s", "prediction, M = 200k (s)", 1, "{:.3f}"),
-    ("predict_1M_s", "prediction, M = 1M (s)", 1, "{:.2f}"),
-    ("predict_5M_s", "prediction, M = 5M (s)", 1, "{:.2f}"),
-    ("train_step_previous_config_per_cloud_ms", "training step per cloud, previous shipped config, B=16 (ms)", 1,
-     "{:.1f}"),
-    ("train_step_previous_config_page_faults", "... page faults per step", 1, "{:,.0f}"),
-    ("train_step_per_cloud_ms", "training step per cloud, the shipped model of each version (ms)", 1, "{:.1f}"),
-    ("train_step_page_faults", "... page faults per step", 1, "{:,.0f}"),
+ROWS = [  # key, what, format
+    ("gemm_gflops", "GEMM 2048^3 fp32 (GFLOP/s)", "{:.0f}"),
+    ("backbone_forward_ms", "backbone forward B=1, N=2048 (ms)", "{:.1f}"),
+    ("backbone_vs_flop_bound", "... as a multiple of its FLOP bound", "{:.2f}x"),
+    ("import_s", "imports for a prediction (s)", "{:.2f}"),
+    ("model_load_s", "loading the shipped model (s)", "{:.2f}"),
+    ("predict_20k_wall_s", "`lmad predict` of a 20k-point file, wall (s)", "{:.2f}"),
+    ("fps_2048_to_512_ms", "farthest point sampling 2,048 -> 512 (ms)", "{:.1f}"),
+    ("fps_20k_to_1024_ms", "farthest point sampling 20,000 -> 1,024 (ms)", "{:.1f}"),
+    ("predict_2k_s", "prediction, M = 2k points (s)", "{:.3f}"),
+    ("predict_20k_s", "prediction, M = 20k (s)", "{:.3f}"),
+    ("predict_200k_s", "prediction, M = 200k (s)", "{:.3f}"),
+    ("predict_1M_s", "prediction, M = 1M (s)", "{:.2f}"),
+    ("predict_5M_s", "prediction, M = 5M (s)", "{:.2f}"),
+    ("train_step_previous_config_per_cloud_ms", "training step per cloud, previous shipped config, B=16 (ms)", "{:.1f}"),
+    ("train_step_previous_config_page_faults", "... page faults per step", "{:,.0f}"),
+    ("train_step_per_cloud_ms", "training step per cloud, the shipped model of each version (ms)", "{:.1f}"),
+    ("train_step_page_faults", "... page faults per step", "{:,.0f}"),
 ]
 
 
@@ -231,7 +230,7 @@ def write_readme_table() -> None:
     runs = {label: json.loads((RESULTS / f"speed_{label}.json").read_text())
             for label in ("before", "after") if (RESULTS / f"speed_{label}.json").exists()}
     lines = ["| figure | " + " | ".join(runs) + " | target |", "|---" * (len(runs) + 2) + "|"]
-    for key, what, _, fmt in ROWS:
+    for key, what, fmt in ROWS:
         cells = [fmt.format(run[key]) if key in run else "-" for run in runs.values()]
         target = TARGETS.get(key)
         if key == "train_step_previous_config_per_cloud_ms":
