@@ -26,3 +26,8 @@ def parse_queries(queries) -> list[str]:
     if not [q for q in unique if q != NONE_QUERY]:
         raise ValueError("give at least one query other than 'none', e.g. 'grasp,pour'")
     return unique
+
+
+def affordance_indices(names) -> list[int]:
+    """Positions of the names that are not ``none``: the questions a per-query model answers."""
+    return [i for i, name in enumerate(names) if name != NONE_QUERY]

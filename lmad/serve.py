@@ -140,25 +140,11 @@ class BatchingQueue:
         self.served += len(jobs)
 
     def _predict(self, items, options: _Options) -> list:
-        detector = self._configured(options)
+        detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive)
         outcomes = [None] * len(items)
         for index, outcome in detector.iter_predictions(items, list(options.queries), len(items), skip_errors=True):
             outcomes[index] = outcome
         return outcomes
-
-    def _configured(self, options: _Options):
-        """A shallow copy of the detector with this request's options (the model is shared)."""
-        from copy import copy
-
-        detector = copy(self.detector)
-        detector.up_axis, detector.threshold = options.up_axis, options.threshold
-        if options.exclusive is not None:
-            if options.exclusive is False and detector.model.config.objective != "bce_dice":
-                raise ValueError("this model was trained with a softmax over its classes: its scores are only "
-                                 "meaningful exclusively (exclusive=true)")
-            detector.exclusive = options.exclusive
-        return detector
-
 
 # ---- requests and responses ------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import torch
 
 from lmad.eval.metrics import BinaryMetrics, OpenADCounts, heatmap_metrics
 from lmad.models.scoring import exclusive_probabilities, query_probabilities
-from lmad.queries import NONE_QUERY
+from lmad.queries import NONE_QUERY, affordance_indices
 
 
 def _shard(length: int, dist_info) -> list[int]:
@@ -36,7 +36,7 @@ def predict_dataset(model, dataset, queries, device, batch_size: int = 16, seed:
     model.eval()
     objective = model.config.objective
     none_index = none_class_index(dataset.class_names)
-    affordance_columns = [i for i in range(len(queries)) if i != none_index]
+    affordance_columns = affordance_indices(dataset.class_names)  # `queries` stand in for these classes
     generator = torch.Generator().manual_seed(seed)
     indices = _shard(len(dataset), dist_info)
     for start in range(0, len(indices), batch_size):

@@ -68,27 +68,42 @@ class AffordanceDetector:
         if tta < 1:
             raise ValueError(f"tta must be at least 1 (views per object), got {tta}")
         self.tta = tta
-        up_axis_rotation(up_axis)  # refuses an unknown axis
-        if not 0 < threshold < 1:
-            raise ValueError(f"threshold must be strictly between 0 and 1, got {threshold}")
         minimum = model.backbone.min_points
         if num_points < minimum:
             raise ValueError(f"num_points must be at least {minimum} for this model (its backbone samples "
                              f"{minimum} centres per cloud), got {num_points}")
         if mesh_points < 1:
             raise ValueError(f"mesh_points must be positive, got {mesh_points}")
-        per_query = model.config.objective == "bce_dice"
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.num_points = num_points
+        self.seed = seed
+        self.mesh_points = mesh_points
+        self._set_reading(up_axis, threshold, exclusive)
+
+    def _set_reading(self, up_axis: str, threshold: float, exclusive: bool | None) -> None:
+        """How inputs are turned and scores read; checked here for the constructor and ``with_options``."""
+        up_axis_rotation(up_axis)  # refuses an unknown axis
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must be strictly between 0 and 1, got {threshold}")
+        per_query = self.model.config.objective == "bce_dice"
         if exclusive is False and not per_query:
             raise ValueError("this model was trained with a softmax over its classes (objective cross_entropy): "
                              "its scores are only meaningful exclusively; use exclusive=True (--exclusive)")
         self.exclusive = (not per_query) if exclusive is None else exclusive
         self.threshold = threshold
         self.up_axis = up_axis
-        self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
-        self.num_points = num_points
-        self.seed = seed
-        self.mesh_points = mesh_points
+
+    def with_options(self, up_axis: str | None = None, threshold: float | None = None,
+                     exclusive: bool | None = None) -> "AffordanceDetector":
+        """A detector sharing this one's model, with other reading options (None: keep this one's,
+        except ``exclusive=None``, which follows the model)."""
+        from copy import copy
+
+        other = copy(self)
+        other._set_reading(self.up_axis if up_axis is None else up_axis,
+                           self.threshold if threshold is None else threshold, exclusive)
+        return other
 
     @classmethod
     def from_pretrained(cls, directory: str | Path | None = None, device: str | torch.device | None = None,

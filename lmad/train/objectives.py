@@ -25,14 +25,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lmad.queries import NONE_QUERY
+from lmad.queries import affordance_indices
 
 
 def training_queries(class_names: list[str], objective: str) -> list[str]:
     """The queries a batch is scored against: the whole class set, or the affordances only."""
     if objective == "cross_entropy":
         return list(class_names)
-    return [name for name in class_names if name != NONE_QUERY]
+    return [class_names[i] for i in affordance_indices(class_names)]
 
 
 def query_targets(batch: dict, class_names: list[str]) -> torch.Tensor:
@@ -84,6 +84,5 @@ def training_loss(objective: str, logits: torch.Tensor, batch: dict, class_names
         return cross_entropy_loss(logits, batch["labels"].to(logits.device), class_weight)
     positive_weight = None
     if class_weight is not None:
-        columns = [i for i, name in enumerate(class_names) if name != NONE_QUERY]
-        positive_weight = class_weight[columns]
+        positive_weight = class_weight[affordance_indices(class_names)]
     return bce_dice_loss(logits, query_targets(batch, class_names).to(logits.device), positive_weight)
