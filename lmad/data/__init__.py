@@ -6,7 +6,7 @@
 """
 
 from lmad.data.affordancenet import DataValidationError, class_weights, hard_labels_from_scores, load_affordancenet
-from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX, SYNONYM_QUERIES, canonical_class_name
+from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX, PARAPHRASES, SYNONYM_QUERIES, canonical_class_name
 from lmad.data.dataset import PointCloudDataset, SampleRecord, collate_samples
 from lmad.data.files import SUPPORTED_EXTENSIONS, PointFileError, read_point_file, read_points
 from lmad.data.folder import convert_affordancenet, load_folder, write_sample
@@ -22,6 +22,7 @@ __all__ = [
     "PointCloudDataset",
     "PointFileError",
     "SUPPORTED_EXTENSIONS",
+    "PARAPHRASES",
     "SYNONYM_QUERIES",
     "SampleRecord",
     "UnsafePickleError",

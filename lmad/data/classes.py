@@ -14,6 +14,29 @@ SYNONYM_QUERIES: tuple[str, ...] = (
     "reposition", "demonstrate", "push", "drag", "hear", "clothe", "thumb", "slice", "jab", "none",
 )
 
+# lmad's own paraphrases of each affordance, used in training (``data.paraphrases``) so that free
+# text works; disjoint from SYNONYM_QUERIES, which stay the test of it.
+PARAPHRASES: dict[str, tuple[str, ...]] = {
+    "grasp": ("hold", "grip", "hold in the hand", "handle", "pick it up here"),
+    "contain": ("hold liquid", "fill", "store things inside", "put things in", "container"),
+    "lift": ("carry", "pick up", "hoist", "carry by"),
+    "openable": ("open", "opening", "uncover", "open the lid"),
+    "layable": ("lie down", "lie on", "sleep on", "recline"),
+    "sittable": ("sit", "sit on", "sitting place", "sit down"),
+    "support": ("place things on", "put on top", "set down on", "surface to hold objects"),
+    "wrap_grasp": ("hand around the body", "clasp", "hold around the body", "encircle with fingers"),
+    "pourable": ("spout", "empty out", "tip out", "decant"),
+    "move": ("shift", "relocate", "slide", "move around"),
+    "display": ("show", "screen", "look at", "view"),
+    "pushable": ("shove", "nudge", "shove open", "swing open by hand"),
+    "pull": ("tug", "yank", "pull open", "draw towards you"),
+    "listen": ("listen to", "sound", "headphone speaker", "audio"),
+    "wear": ("put on", "don", "wear on the head", "worn"),
+    "press": ("tap", "type", "click", "key"),
+    "cut": ("cutting edge", "chop", "carve", "blade edge"),
+    "stab": ("pierce", "poke", "puncture", "point"),
+}
+
 # spellings found in the public files -> the name lmad presents
 _ALIASES = {"displaY": "display"}
 

@@ -33,6 +33,7 @@ from lmad.ops import farthest_point_sample, gather_points, knn
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
 LANGUAGE_MODEL_PREFIX = "query_module.language_model."  # state-dict names of the pretrained LM
+TOKEN_CACHE_SIZE = 64  # tokenized query lists kept per model, oldest dropped first
 HEADS = ("per_query", "pooled")
 # How the logits were trained, hence how they turn into scores: a softmax over the class set
 # ("cross_entropy", OpenAD's protocol) or one sigmoid per query ("bce_dice").
@@ -139,6 +140,8 @@ class LMAD(nn.Module):
             if empty:
                 raise ValueError(f"queries {empty} are empty strings; every query needs at least one word")
             tokens = self.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+            if len(self._token_cache) >= TOKEN_CACHE_SIZE:  # bounded: a service or paraphrase training
+                self._token_cache.pop(next(iter(self._token_cache)))  # asks ever new query lists
             self._token_cache[key] = (tokens["input_ids"], tokens["attention_mask"])
         ids, mask = self._token_cache[key]
         return ids.to(device), mask.to(device)

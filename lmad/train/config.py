@@ -20,6 +20,8 @@ class DataSection:
     source: str = "affordancenet"  # affordancenet | synthetic | folder
     root: str = "data/affordancenet"
     task: str = "full"  # full | partial | both (both: full shapes and partial views together)
+    repeat_full: int = 1  # task both: each full shape is in an epoch this often (4 views per shape: 4 gives 1:1)
+    paraphrases: float = 0.0  # chance that a training query is asked by a paraphrase (lmad.data.PARAPHRASES)
     train_split: str = "train"
     val_split: str = "val"
     num_points: int | None = None  # random subset of this many points per training sample

@@ -27,7 +27,7 @@ import torch.distributed as dist
 import yaml
 
 from lmad.checkpoints import has_training_state, load_training_state, load_weights, save_training_checkpoint
-from lmad.data import Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
+from lmad.data import PARAPHRASES, Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
 from lmad.eval.evaluate import evaluate_openad
 from lmad.models import LMAD, build_model
 from lmad.runtime import choose_device
@@ -78,7 +78,10 @@ def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDa
                                         config.run.seed) for task in tasks]
             if len(parts) == 1:
                 return parts[0]
-            return PointCloudDataset([r for p in parts for r in p.records], parts[0].class_names,
+            if data.repeat_full < 1:
+                raise ValueError(f"data.repeat_full must be >= 1, got {data.repeat_full}")
+            records = [r for r in parts[0].records for _ in range(data.repeat_full if split == data.train_split else 1)]
+            return PointCloudDataset(records + list(parts[1].records), parts[0].class_names,
                                      source=" + ".join(p.source for p in parts), augment=aug,
                                      seed=config.run.seed, layout=parts[0].layout)
         if data.source == "folder":
@@ -101,6 +104,20 @@ def epoch_batches(length: int, batch_size: int, seed: int, epoch: int, dist_info
     mine = order[dist_info.rank * per_rank:(dist_info.rank + 1) * per_rank]
     count = len(mine) // batch_size if len(mine) >= batch_size else (1 if mine else 0)
     return [mine[i * batch_size:(i + 1) * batch_size] for i in range(count)]
+
+
+def asked_queries(queries: list[str], paraphrase_chance: float, seed: int, step: int) -> list[str]:
+    """The texts a training step asks: each query's name, or with ``paraphrase_chance`` one of
+    its paraphrases (``lmad.data.PARAPHRASES``), drawn from (seed, step) so a resumed run asks the same."""
+    if paraphrase_chance <= 0:
+        return queries
+    rng = np.random.default_rng([seed, step])
+    asked = []
+    for name in queries:
+        options = PARAPHRASES.get(name, ())
+        use = options and rng.random() < paraphrase_chance
+        asked.append(options[int(rng.integers(len(options)))] if use else name)
+    return asked
 
 
 # ---- schedule -----------------------------------------------------------------------------------
@@ -216,7 +233,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
             points = batch["points"].to(device, non_blocking=True)
             autocast = torch.autocast("cuda", dtype=amp_dtype) if use_amp else nullcontext()
             with autocast:
-                logits = network(points, queries)
+                logits = network(points, asked_queries(queries, config.data.paraphrases, config.run.seed, global_step))
             loss = training_loss(model.config.objective, logits, batch, class_names, class_weight)
             if not _all_finite(loss, dist_info):
                 raise TrainingDivergedError(

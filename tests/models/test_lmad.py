@@ -285,3 +285,15 @@ def test_checkpoints_from_before_the_per_query_head_still_load(tiny_model_overri
     (tmp_path / "config.json").write_text(json.dumps(meta))
     loaded = LMAD.from_pretrained(tmp_path)
     assert loaded.config.head == "pooled" and loaded.config.objective == "cross_entropy"
+
+
+def test_tokenized_query_lists_are_cached_within_a_bound(tiny_model_overrides):
+    from lmad.models.lmad import TOKEN_CACHE_SIZE
+
+    model = build_model("lmad", **tiny_model_overrides)
+    first = model.tokenize(["grasp", "cut"], torch.device("cpu"))
+    for i in range(3 * TOKEN_CACHE_SIZE):  # a service asked ever new query lists
+        model.tokenize([f"query {i}"], torch.device("cpu"))
+    assert len(model._token_cache) == TOKEN_CACHE_SIZE
+    again = model.tokenize(["grasp", "cut"], torch.device("cpu"))  # dropped, then tokenized anew
+    assert all(torch.equal(a, b) for a, b in zip(first, again))

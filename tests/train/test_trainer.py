@@ -141,3 +141,49 @@ def test_every_shipped_config_builds_its_model():
     for path in sorted(Path(__file__).resolve().parents[2].glob("configs/*.yaml")):
         config = TrainConfig.from_file(path)
         assert isinstance(model_config(config.model.name, **config.model.overrides), LMADConfig), path
+
+
+def test_paraphrased_queries_keep_their_positions_and_repeat_on_resume():
+    from lmad.data import PARAPHRASES
+    from lmad.train.trainer import asked_queries
+
+    names = ["grasp", "contain", "cut", "top"]  # 'top' has no paraphrases: always asked by name
+    assert asked_queries(names, 0.0, seed=0, step=5) == names
+    seen = [asked_queries(names, 0.5, seed=0, step=step) for step in range(200)]
+    for asked in seen:
+        for name, text in zip(names, asked):
+            assert text == name or text in PARAPHRASES[name]
+    paraphrased = sum(a[0] != "grasp" for a in seen) / len(seen)
+    assert 0.35 < paraphrased < 0.65
+    assert all(a[3] == "top" for a in seen)
+    assert asked_queries(names, 0.5, seed=0, step=7) == seen[7]  # a function of (seed, step) only
+
+
+def test_paraphrases_share_no_word_with_openads_synonym_queries():
+    from lmad.data import AFFORDANCE_CLASSES, PARAPHRASES, SYNONYM_QUERIES
+
+    assert set(PARAPHRASES) == set(AFFORDANCE_CLASSES) - {"none"}
+    filler = {"a", "the", "to", "on", "in", "by", "it", "up"}
+    synonym_words = {w for q in SYNONYM_QUERIES for w in q.split()} - filler
+    for name, texts in PARAPHRASES.items():
+        for text in texts:
+            assert not set(text.split()) & synonym_words, (name, text)
+            assert text != name.replace("_", " ")
+
+
+def test_repeat_full_balances_full_shapes_against_partial_views(tmp_path):
+    from lmad.data.synthetic import generate_dataset
+    from lmad.data.synthetic.categories import GENERATORS
+    from lmad.train.trainer import build_datasets
+
+    count = len(GENERATORS)
+    generate_dataset(tmp_path / "s", train=count, val=count, seed=0, balance="uniform", workers=1, progress=False)
+    config = TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(tmp_path / "s"), "task": "both",
+                                             "repeat_full": 4}})
+    train_set, val_set = build_datasets(config)
+    full = sum(r.view is None for r in train_set.records)
+    assert full == 4 * count and len(train_set) == 8 * count
+    assert len(val_set) == 5 * count  # validation is never repeated
+    with pytest.raises(ValueError, match="repeat_full"):
+        build_datasets(TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(tmp_path / "s"),
+                                                       "task": "both", "repeat_full": 0}}))

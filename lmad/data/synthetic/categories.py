@@ -128,7 +128,7 @@ def mug(rng):
     rim_band = y_above(height * 0.92)
     return [
         Part("outer wall", outer, {"wrap_grasp": y_between(height * 0.15, height * 0.8), "pourable": rim_band}),
-        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.85, "pourable": rim_band}),
+        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.6, "pourable": rim_band}),
         Part("rim", rim, {"pourable": None}),
         Part("handle", tube(path, u(rng, 0.04, 0.06)), {"grasp": None}),
     ]
@@ -149,7 +149,7 @@ def bowl(rng):
     foot = [Part("foot", cylinder((0, -0.02, 0), rs[0] * 0.8, 0.04), {})] if rng.random() < 0.5 else []
     return [
         Part("outer wall", outer, {"wrap_grasp": y_between(height * 0.25, height * 0.85), "pourable": rim_band}),
-        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.8}),
+        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.55}),
         Part("rim", rim, {"pourable": None}),
     ] + foot
 
@@ -213,8 +213,12 @@ def trash_can(rng):
 
 
 def knife(rng):
-    handle_len, blade_len = u(rng, 0.5, 0.8), u(rng, 0.9, 1.5)
-    width = u(rng, 0.12, 0.28)
+    """Handle 36-60 % of the length (as measured on real kitchen knives); ``cut`` is a band along
+    the edge of the blade's outer part, ``stab`` the tip, ``grasp`` the whole handle."""
+    length = u(rng, 1.5, 2.2)
+    handle_len = length * u(rng, 0.36, 0.6)
+    blade_len = length - handle_len
+    width = u(rng, 0.1, 0.26)
     kind = pick(rng, ["chef", "straight", "tanto", "curved"])
     x = np.linspace(0, blade_len, 9)
     if kind == "chef":
@@ -232,16 +236,23 @@ def knife(rng):
     outline = np.concatenate([np.c_[x, bottom], np.c_[x[::-1], top[::-1]]])
     outline[:, 1] += width / 2
     blade = slab(outline, 0.02, (0, 0, 0))
-    tip_x = blade_len * 0.85
+    tip_x = blade_len * 0.88
+    edge_x, edge_y = x, bottom + width / 2
+
+    def cut(p):  # within a third of the local blade width of the edge, outer 70 % of the blade
+        edge = np.interp(p[:, 0], edge_x, edge_y)
+        top_here = np.interp(p[:, 0], x, top + width / 2)
+        return (p[:, 1] - edge <= 0.35 * np.maximum(top_here - edge, 0.02)) & (p[:, 0] > blade_len * 0.3) & (p[:, 0] < tip_x)
+
     handle_h = width * u(rng, 0.45, 0.7)
-    handle = box((-handle_len / 2, width / 2 - width * 0.45, 0), (handle_len, handle_h, handle_h * 0.7))
+    handle_y = width / 2 - width * 0.45
+    handle = box((-handle_len / 2, handle_y, 0), (handle_len, handle_h, handle_h * u(rng, 0.5, 0.8)))
     parts = [
-        Part("blade", blade, {"cut": lambda p: (p[:, 0] < tip_x) & (p[:, 0] > blade_len * 0.08) & (p[:, 1] < width * 0.3),
-                              "stab": lambda p: p[:, 0] >= tip_x}),
+        Part("blade", blade, {"cut": cut, "stab": lambda p: p[:, 0] >= tip_x}),
         Part("handle", handle, {"grasp": None}),
     ]
     if rng.random() < 0.5:
-        parts.append(Part("bolster", box((0, width / 2 - width * 0.45, 0), (0.04, handle_h * 1.4, handle_h)), {}))
+        parts.append(Part("bolster", box((0, handle_y, 0), (0.04, handle_h * 1.4, handle_h)), {}))
     return parts
 
 
@@ -266,47 +277,49 @@ def scissors(rng):
 
 
 def chair(rng):
+    """``move`` is the upper back, where a hand pulls the chair (as the real 3D AffordanceNet chair's
+    core; not the legs), ``grasp`` the top edge of the back and the armrests."""
     width, depth, seat_h = u(rng, 0.8, 1.1), u(rng, 0.8, 1.0), u(rng, 0.8, 1.0)
     seat_t = u(rng, 0.06, 0.14)
     back_h = u(rng, 0.6, 1.1)
     seat = box((0, seat_h, 0), (width, seat_t, depth))
     top = seat_h + seat_t / 2
-    parts = [Part("seat", seat, {"sittable": None, "support": y_above(top - 0.01)})]
-    back_move = y_above(top + back_h * 0.45)  # the upper back, where a hand pushes the chair
-    leg_move = y_between(0, seat_h * 0.45)
+    parts = [Part("seat", seat, {"sittable": y_above(top - 0.01), "support": y_above(top - 0.01)})]
+    back_top = top + back_h
+    regions = {"move": y_above(back_top - back_h * 0.3), "grasp": y_above(back_top - min(0.1, back_h * 0.15))}
     back_kind = pick(rng, ["solid", "slats", "frame"])
     back_z = -depth / 2 + 0.04
     if back_kind == "solid":
-        parts.append(Part("back", box((0, top + back_h / 2, back_z), (width, back_h, 0.06)), {"move": back_move}))
+        parts.append(Part("back", box((0, top + back_h / 2, back_z), (width, back_h, 0.06)), dict(regions)))
     else:
         count = int(rng.integers(3, 6)) if back_kind == "slats" else 2
         xs = np.linspace(-width / 2 + 0.04, width / 2 - 0.04, count)
-        parts += [Part("back post", box((x, top + back_h / 2, back_z), (0.05, back_h, 0.05)), {"move": back_move}) for x in xs]
-        parts.append(Part("back rail", box((0, top + back_h - 0.05, back_z), (width, 0.1, 0.05)), {"move": None}))
+        parts += [Part("back post", box((x, top + back_h / 2, back_z), (0.05, back_h, 0.05)), dict(regions)) for x in xs]
+        parts.append(Part("back rail", box((0, back_top - 0.05, back_z), (width, 0.1, 0.05)), {"move": None, "grasp": None}))
     base = pick(rng, ["four legs", "four legs", "pedestal", "sled"])
     leg_w = u(rng, 0.04, 0.08)
     if base == "four legs":
         for sx in (-1, 1):
             for sz in (-1, 1):
                 parts.append(Part("leg", box((sx * (width / 2 - leg_w), seat_h / 2, sz * (depth / 2 - leg_w)),
-                                             (leg_w, seat_h, leg_w)), {"move": leg_move}))
+                                             (leg_w, seat_h, leg_w)), {}))
     elif base == "pedestal":
         parts.append(Part("column", cylinder((0, seat_h / 2, 0), 0.05, seat_h), {}))
         for k in range(5):
             angle = 2 * np.pi * k / 5
             foot = box((0.25 * np.cos(angle), 0.04, 0.25 * np.sin(angle)), (0.5, 0.05, 0.06)).rotated(
                 rotation("y", -angle), (0.25 * np.cos(angle), 0.04, 0.25 * np.sin(angle)))
-            parts.append(Part("star foot", foot, {"move": None}))
+            parts.append(Part("star foot", foot, {}))
     else:
         for sx in (-1, 1):
-            parts.append(Part("sled runner", box((sx * width / 2.2, 0.03, 0), (0.05, 0.05, depth)), {"move": None}))
+            parts.append(Part("sled runner", box((sx * width / 2.2, 0.03, 0), (0.05, 0.05, depth)), {}))
             for sz in (-1, 1):
                 parts.append(Part("sled post", box((sx * width / 2.2, seat_h / 2, sz * depth / 2.5), (0.05, seat_h, 0.05)),
-                                  {"move": leg_move}))
+                                  {}))
     if rng.random() < 0.4:
         arm_h = top + u(rng, 0.2, 0.3)
         for sx in (-1, 1):
-            parts.append(Part("arm", box((sx * width / 2, arm_h, 0), (0.07, 0.05, depth * 0.85)), {"move": None}))
+            parts.append(Part("arm", box((sx * width / 2, arm_h, 0), (0.07, 0.05, depth * 0.85)), {"grasp": None}))
             parts.append(Part("arm post", box((sx * width / 2, (arm_h + top) / 2, depth * 0.35), (0.05, arm_h - top, 0.05)),
                               {}))
     return parts
@@ -587,16 +600,106 @@ def storage_furniture(rng):
     return parts
 
 
+# ---- everyday objects beyond 3D AffordanceNet: grasp on slender hand-held parts ----------------
+
+def lamp(rng):
+    """Floor, table and desk lamps: ``grasp`` is the stem (or the desk lamp's arm) between base and shade."""
+    kind = pick(rng, ["floor", "table", "desk"])
+    base_r = u(rng, 0.18, 0.3)
+    parts = [Part("base", pick(rng, [cylinder((0, 0.03, 0), base_r, 0.06), box((0, 0.03, 0), (base_r * 2, 0.06, base_r * 1.6))]),
+                  {})]
+    stem_r = u(rng, 0.02, 0.045)
+    if kind == "desk":
+        lower = u(rng, 0.5, 0.8)
+        elbow = np.array([u(rng, -0.1, 0.15), 0.06 + lower, 0])
+        end = elbow + [u(rng, 0.45, 0.7), u(rng, -0.1, 0.25), 0]
+        parts.append(Part("arm", tube([[0, 0.06, 0], elbow], stem_r), {"grasp": y_above(0.06 + lower * 0.25)}))
+        parts.append(Part("arm", tube([elbow, end], stem_r), {"grasp": None}))
+        shade_r, shade_h = u(rng, 0.12, 0.2), u(rng, 0.15, 0.25)
+        shade = revolve([shade_r * 0.35, shade_r], [shade_h, 0], 24, centre=(end[0], end[1] - shade_h, 0))
+        parts.append(Part("shade", shade, {}))
+        return parts
+    height = u(rng, 1.6, 2.4) if kind == "floor" else u(rng, 0.5, 0.9)
+    shade_r = u(rng, 0.2, 0.4) * (1.3 if kind == "floor" else 1.0)
+    shade_h = shade_r * u(rng, 0.7, 1.2)
+    shade_bottom = height - shade_h * 0.3
+    if kind == "table" and rng.random() < 0.5:  # a vase-like body instead of a thin stem
+        body_r = u(rng, 0.1, 0.18)
+        stem = revolve([0, body_r * 0.8, body_r, body_r * 0.5, 0.03, 0], [0.06, 0.06, shade_bottom * 0.35,
+                                                                         shade_bottom * 0.7, shade_bottom, shade_bottom], 24)
+        parts.append(Part("body", stem, {"grasp": y_between(shade_bottom * 0.2, shade_bottom * 0.85)}))
+    else:
+        parts.append(Part("stem", cylinder((0, (0.06 + shade_bottom) / 2, 0), stem_r, shade_bottom - 0.06),
+                          {"grasp": y_between(0.06 + (shade_bottom - 0.06) * 0.2, shade_bottom - 0.05)}))
+    top_r = shade_r * u(rng, 0.5, 0.8)
+    shade = revolve([shade_r, top_r], [shade_bottom, shade_bottom + shade_h], 32)
+    parts.append(Part("shade", shade, {}))
+    return parts
+
+
+def pan(rng):
+    """A frying pan or saucepan: ``grasp`` the long handle, ``contain`` the inside, ``pourable`` the rim."""
+    radius, height = u(rng, 0.45, 0.7), u(rng, 0.1, 0.35)
+    ys = np.linspace(0, height, 4)
+    rs = radius * np.linspace(u(rng, 0.75, 0.95), 1.0, 4)
+    outer, inner, rim = open_vessel(rng, rs, ys, 0.025)
+    length = radius * u(rng, 1.2, 1.8)
+    rise = u(rng, 0.0, 0.25) * length
+    start = np.array([rs[-1] - 0.02, height * 0.8, 0])
+    handle = tube([start, start + [length, rise, 0]], u(rng, 0.035, 0.06))
+    return [
+        Part("outer wall", outer, {"pourable": y_above(height * 0.85)}),
+        Part("interior", inner, {"contain": None, "pourable": y_above(height * 0.85)}),
+        Part("rim", rim, {"pourable": None}),
+        Part("handle", handle, {"grasp": lambda p: p[:, 0] > start[0] + length * 0.25}),
+    ]
+
+
+def hammer(rng):
+    """Claw or mallet, built along x: ``grasp`` the handle away from the head."""
+    handle_len = u(rng, 0.9, 1.4)
+    radius = u(rng, 0.04, 0.07)
+    handle = cylinder((-handle_len / 2, 0, 0), radius, handle_len, axis="x")
+    head_len, head_r = u(rng, 0.35, 0.6), u(rng, 0.07, 0.14)
+    head = cylinder((head_r * 0.3, 0, 0), head_r, head_len, axis="y") if rng.random() < 0.6 else \
+        box((head_r * 0.3, 0, 0), (head_r * 2, head_len, head_r * 1.6))
+    return [
+        Part("handle", handle, {"grasp": lambda p: p[:, 0] < -handle_len * 0.3}),
+        Part("head", head, {}),
+    ]
+
+
+def racket(rng):
+    """A tennis, badminton or table-tennis racket built along x: ``grasp`` the handle."""
+    kind = pick(rng, ["tennis", "badminton", "paddle"])
+    handle_len = u(rng, 0.35, 0.6) if kind != "badminton" else u(rng, 0.5, 0.7)
+    a, b = (u(rng, 0.35, 0.5), u(rng, 0.28, 0.38)) if kind != "badminton" else (u(rng, 0.22, 0.3), u(rng, 0.18, 0.22))
+    throat = 0.0 if kind == "paddle" else u(rng, 0.15, 0.35) if kind == "tennis" else u(rng, 0.4, 0.6)
+    centre = throat + a
+    handle_r = u(rng, 0.035, 0.06)
+    parts = [Part("handle", cylinder((-handle_len / 2, 0, 0), handle_r, handle_len, axis="x"), {"grasp": None})]
+    angles = np.linspace(0, 2 * np.pi, 33)[:-1]
+    ellipse = np.c_[centre + a * np.cos(angles), b * np.sin(angles)]
+    if kind == "paddle":
+        parts.append(Part("blade", slab(ellipse, 0.03), {}))
+    else:
+        frame = np.c_[ellipse, np.zeros(len(ellipse))]
+        parts.append(Part("frame", tube(np.r_[frame, frame[:1]], 0.02), {}))
+        parts.append(Part("strings", slab(ellipse * [1, 0.97] + [0.01, 0], 0.004), {}))
+        parts.append(Part("throat", tube([[0, 0, 0], [throat + 0.01, 0, 0]], 0.025), {}))
+    return parts
+
+
 GENERATORS: dict[str, Callable[[np.random.Generator], list[Part]]] = {
     "Bag": bag, "Bed": bed, "Bowl": bowl, "Clock": clock, "Dishwasher": dishwasher, "Display": display,
     "Door": door, "Earphone": earphone, "Faucet": faucet, "Hat": hat, "StorageFurniture": storage_furniture,
     "Bottle": bottle, "Keyboard": keyboard, "Knife": knife, "Laptop": laptop, "Microwave": microwave, "Mug": mug,
     "Refrigerator": refrigerator, "Chair": chair, "Scissors": scissors, "Table": table, "TrashCan": trash_can,
-    "Vase": vase,
+    "Vase": vase, "Lamp": lamp, "Pan": pan, "Hammer": hammer, "Racket": racket,
 }
 
 # 3D AffordanceNet's category -> affordances (exact)
-CATEGORY_AFFORDANCES: dict[str, tuple[str, ...]] = {
+AFFORDANCENET_CATEGORY_AFFORDANCES: dict[str, tuple[str, ...]] = {
     "Bag": ("grasp", "lift", "contain", "openable"), "Bed": ("layable", "sittable", "support"),
     "Bowl": ("contain", "wrap_grasp", "pourable"), "Clock": ("display",), "Dishwasher": ("openable", "contain"),
     "Display": ("display",), "Door": ("openable", "pushable", "pull"), "Earphone": ("grasp", "listen"),
@@ -615,3 +718,17 @@ REAL_CATEGORY_COUNTS: dict[str, int] = {
     "Door": 220, "Bowl": 187, "Mug": 190, "Refrigerator": 185, "Microwave": 184, "Bed": 181, "Dishwasher": 166,
     "Keyboard": 156, "Bag": 125, "Scissors": 68,
 }
+
+# What the generator labels: 3D AffordanceNet's lists, plus `grasp` where a hand closes around a
+# chair (top of the back, armrests; 3D AffordanceNet has only `move` there), and the categories
+# that are not in 3D AffordanceNet. Scores are per query, so `grasp` may overlap `move`.
+EXTRA_CATEGORY_AFFORDANCES: dict[str, tuple[str, ...]] = {
+    "Chair": ("grasp",), "Lamp": ("grasp",), "Pan": ("contain", "grasp", "pourable"), "Hammer": ("grasp",),
+    "Racket": ("grasp",),
+}
+CATEGORY_AFFORDANCES: dict[str, tuple[str, ...]] = {
+    category: AFFORDANCENET_CATEGORY_AFFORDANCES.get(category, ()) + EXTRA_CATEGORY_AFFORDANCES.get(category, ())
+    for category in GENERATORS
+}
+# the categories beyond 3D AffordanceNet count as its median category under `--balance real`
+REAL_CATEGORY_COUNTS.update({c: 220 for c in GENERATORS if c not in AFFORDANCENET_CATEGORY_AFFORDANCES})

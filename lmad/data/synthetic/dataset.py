@@ -25,7 +25,7 @@ from lmad.data.affordancenet import class_weights, hard_labels_from_scores
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX
 from lmad.data.synthetic.categories import CATEGORY_AFFORDANCES, GENERATORS, REAL_CATEGORY_COUNTS
 from lmad.data.synthetic.generate import (
-    AFFORDANCES, NUM_POINTS, VIEW_CAMERAS, lattice_samples, make_object, resample, visible_from,
+    AFFORDANCES, NUM_POINTS, VIEWS_PER_SHAPE, lattice_samples, make_object, resample, scan_view,
 )
 
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
@@ -56,7 +56,8 @@ def category_plan(count: int, categories: list[str], balance: str, seed: int) ->
 
 
 def make_sample(args) -> dict:
-    """One object: its full shape and partial views, compact (only its category's score columns)."""
+    """One object: its full shape and partial views (simulated single-view scans, see
+    :func:`~lmad.data.synthetic.generate.scan_view`), compact (only its category's score columns)."""
     seed, split, index, category = args
     rng = np.random.default_rng([seed, SPLIT_IDS[split], index])
     obj = make_object(category, rng)
@@ -64,12 +65,12 @@ def make_sample(args) -> dict:
     full = resample(len(obj.points), NUM_POINTS, rng)
     surface = lattice_samples(obj.triangles.astype(np.float64))
     views = {}
-    for view, camera in enumerate(VIEW_CAMERAS):
-        visible = np.flatnonzero(visible_from(obj.points, camera, surface))
-        views[view] = visible[resample(len(visible), NUM_POINTS, rng)]
-    pack = lambda idx: (obj.points[idx], obj.scores[idx][:, columns])  # noqa: E731
+    for view in range(VIEWS_PER_SHAPE):
+        visible, noisy = scan_view(obj.points.astype(np.float64), surface, rng)
+        chosen = resample(len(visible), NUM_POINTS, rng)
+        views[view] = (noisy[chosen].astype(np.float32), obj.scores[visible[chosen]][:, columns])
     return {"shape_id": f"synth-{split}-{index:06d}", "category": category, "columns": columns,
-            "full": pack(full), "views": {v: pack(idx) for v, idx in views.items()}}
+            "full": (obj.points[full], obj.scores[full][:, columns]), "views": views}
 
 
 def _full_scores(scores: np.ndarray, columns: list[int]) -> np.ndarray:

@@ -3,8 +3,9 @@
 One object: parts -> ``DENSE_POINTS`` area-weighted surface samples with their part -> soft
 scores per affordance (core score inside a region, a linear fall-off to exactly 0 within
 ``FALLOFF`` outside it: compact support, as the real annotations) -> normalised into the
-[-1, 1] cube. The full shape is a uniform subset of 2048 of those points; each partial view
-keeps the points a z-buffer from its orthographic camera shows, resampled to 2048.
+[-1, 1] cube. The full shape is a uniform subset of 2048 of those points; each partial view is a
+simulated single-view scan (:func:`scan_view`: a random camera's z-buffer, patches of missing
+returns, depth noise), resampled to 2048.
 """
 
 from __future__ import annotations
@@ -21,13 +22,17 @@ NUM_POINTS = 2048
 DENSE_POINTS = 4 * NUM_POINTS
 FALLOFF = 0.08  # in the normalised [-1, 1] frame
 VIEW_CAMERAS = np.array([[1, 1, 1], [-1, -1, 1], [1, -1, -1], [-1, 1, -1]], dtype=np.float64) / np.sqrt(3)
+VIEWS_PER_SHAPE = len(VIEW_CAMERAS)
 AFFORDANCES = AFFORDANCE_CLASSES[:NONE_INDEX]
 # Resting poses of the flat tools (built along x, standing on an edge): ShapeNet, and so
 # 3D AffordanceNet, has scissors lying flat and knives flat, on an edge or upright. A pose is
 # (probability, axis, degrees), applied after the region tests, before normalisation.
+# Knives (and the other tools built along x) also stand upright blade-up, as real ones are stored.
 POSES = {
-    "Knife": [(0.4, "x", 90.0), (0.3, "x", 0.0), (0.15, "z", 90.0), (0.15, "z", -90.0)],
+    "Knife": [(0.4, "x", 90.0), (0.25, "x", 0.0), (0.25, "z", 90.0), (0.1, "z", -90.0)],
     "Scissors": [(0.8, "x", 90.0), (0.2, "x", 0.0)],
+    "Hammer": [(0.5, "x", 90.0), (0.2, "x", 0.0), (0.2, "z", 90.0), (0.1, "z", -90.0)],
+    "Racket": [(0.6, "x", 90.0), (0.2, "x", 0.0), (0.2, "z", 90.0)],
 }
 
 
@@ -171,3 +176,30 @@ def resample(count: int, target: int, rng: np.random.Generator) -> np.ndarray:
     if count >= target:
         return np.sort(rng.choice(count, size=target, replace=False))
     return np.concatenate([np.arange(count), rng.integers(0, count, size=target - count)])
+
+
+def scan_camera(rng: np.random.Generator) -> np.ndarray:
+    """A single-view sensor's direction (3,), unit: any azimuth, elevation -20..70 degrees
+    (robots and people mostly look at objects from above)."""
+    azimuth, elevation = rng.uniform(0, 2 * np.pi), np.deg2rad(rng.uniform(-20, 70))
+    return np.array([np.cos(elevation) * np.cos(azimuth), np.sin(elevation), np.cos(elevation) * np.sin(azimuth)])
+
+
+def scan_view(points: np.ndarray, surface: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate one depth-sensor scan of an object: the points a random camera
+    (:func:`scan_camera`) sees, minus up to 3 patches of missing returns (dark or shiny spots),
+    with depth noise along the viewing ray (sigma 0-0.01 of the object's half size).
+
+    Returns the kept point indices (K,) and their noisy positions (K, 3).
+    """
+    camera = scan_camera(rng)
+    visible = np.flatnonzero(visible_from(points, camera, surface))
+    keep = np.ones(len(visible), dtype=bool)
+    for _ in range(int(rng.integers(0, 4))):
+        centre = points[visible[rng.integers(len(visible))]]
+        hole = np.linalg.norm(points[visible] - centre, axis=1) < rng.uniform(0.05, 0.15)
+        if (keep & ~hole).sum() >= 64:  # never scan an object away
+            keep &= ~hole
+    visible = visible[keep]
+    noisy = points[visible] + rng.normal(0, rng.uniform(0, 0.01), size=(len(visible), 1)) * camera
+    return visible, noisy
