@@ -118,7 +118,6 @@ def score_grasp_voxels(detector) -> dict | None:
 def mesh_points(path: Path, up: str = "y", count: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Surface samples (count, 3) and triangles (F, 3, 3) of a mesh, upright in the unit cube."""
     import trimesh
-
     from real_object_regions import upright_unit_cube
 
     mesh = trimesh.load(str(path), force="mesh", process=False)
@@ -168,8 +167,9 @@ def score_knives(detector) -> dict | None:
     """ShapeNet knives in 4 poses: blade-vs-handle AUC of cut and grasp, and the share of handle
     points in grasp's region (blade and handle found by geometry,
     :func:`real_object_regions.knife_blade_and_handle`; knives it cannot split are left out)."""
-    from lmad.eval import roc_auc
     from real_object_regions import knife_blade_and_handle
+
+    from lmad.eval import roc_auc
 
     files = shapenet_meshes("Knife")
     if not files:
@@ -207,8 +207,9 @@ def score_knives(detector) -> dict | None:
 def score_containers(detector) -> dict | None:
     """ShapeNet bowls and mugs: contain's inside-vs-outside AUC (by visibility,
     :func:`real_object_regions.inside_and_outside`)."""
-    from lmad.eval import roc_auc
     from real_object_regions import inside_and_outside
+
+    from lmad.eval import roc_auc
 
     detector = detector.with_options(up_axis="y")
     table = {}
@@ -232,9 +233,10 @@ def score_real_chair(detector) -> dict | None:
     """The real 3D AffordanceNet chair: per affordance AUC and IoU against its soft labels'
     core (score >= 0.5), and the share of leg points (:func:`real_object_regions.chair_legs`)
     in move's region."""
+    from real_object_regions import chair_legs
+
     from lmad.data import load_affordancenet
     from lmad.eval import roc_auc
-    from real_object_regions import chair_legs
 
     folder = SHARED / "affordancenet-sample" / "original"
     if not folder.exists():
@@ -261,11 +263,16 @@ def upright_unit_points(points: np.ndarray) -> np.ndarray:
 
 
 TARGETS = {
-    "grasp-voxels-dev grasp AUC (all 100)": ">= 0.85", "grasp-voxels-dev hit rate (all 100)": ">= 0.6",
-    "grasp-voxels-dev grasp AUC, worst class": ">= 0.75", "ShapeNet mugs with >= 50 % of the handle grasp": ">= 25 of 32",
-    "ShapeNet knives cut blade-vs-handle AUC, worst pose": ">= 0.8", "ShapeNet knives handle share grasp, worst pose": ">= 0.5",
-    "contain inside-vs-outside AUC, bowls": ">= 0.85", "contain inside-vs-outside AUC, mugs": ">= 0.85",
-    "real chair sittable AUC": ">= 0.9", "real chair: leg points in move's region": "(no longer on the legs)",
+    "grasp-voxels-dev grasp AUC (all 100)": ">= 0.85",
+    "grasp-voxels-dev hit rate (all 100)": ">= 0.6",
+    "grasp-voxels-dev grasp AUC, worst class": ">= 0.75",
+    "ShapeNet mugs with >= 50 % of the handle grasp": ">= 25 of 32",
+    "ShapeNet knives cut blade-vs-handle AUC, worst pose": ">= 0.8",
+    "ShapeNet knives handle share grasp, worst pose": ">= 0.5",
+    "contain inside-vs-outside AUC, bowls": ">= 0.85",
+    "contain inside-vs-outside AUC, mugs": ">= 0.85",
+    "real chair sittable AUC": ">= 0.9",
+    "real chair: leg points in move's region": "(no longer on the legs)",
 }
 
 
@@ -280,8 +287,9 @@ def headline(scores: dict) -> dict[str, str]:
         out["grasp-voxels-dev grasp AUC, worst class"] = f"{worst[0]:.3f} ({worst[1]})"
     mugs = scores.get("shapenet_mugs")
     if mugs:
+        share = mugs["handle_grasp_share_mean"]
         out["ShapeNet mugs with >= 50 % of the handle grasp"] = (
-            f"{mugs['mugs_with_half_the_handle_grasp']} of {mugs['mugs']} (mean share {mugs['handle_grasp_share_mean']:.2f})")
+            f"{mugs['mugs_with_half_the_handle_grasp']} of {mugs['mugs']} (mean share {share:.2f})")
     knives = scores.get("shapenet_knives")
     if knives:
         poses = {k: v for k, v in knives.items() if k != "knives"}
@@ -305,7 +313,8 @@ def print_scores(scores: dict) -> None:
     if voxels:
         print("grasp-voxels-dev: class, objects, grasp AUC, IoU, hit rate (IoU >= 0.25)")
         for category, entry in voxels.items():
-            print(f"  {category:8s} {entry['objects']:4d}  {entry['AUC']:.3f}  {entry['IoU']:.3f}  {entry['hit_rate']:.2f}")
+            print(f"  {category:8s} {entry['objects']:4d}  {entry['AUC']:.3f}  {entry['IoU']:.3f}"
+                  f"  {entry['hit_rate']:.2f}")
     knives = scores.get("shapenet_knives")
     if knives:
         print(f"ShapeNet knives ({knives['knives']} split by geometry): pose, cut blade-vs-handle AUC, "
