@@ -5,8 +5,9 @@
     python benchmarks/accuracy.py --quick --models lmad@cross_entropy,lmad@bce_dice --merge
 
 Same data, seeds and training budget (optimizer steps) for every row; a row is a model of
-available_models(), optionally with ``@objective`` (cross_entropy | bce_dice) and ``@head``
-(per_query | pooled). Full shapes and partial views; canonical and synonym queries; the OpenAD
+available_models(), optionally with ``@objective`` (cross_entropy | bce_dice), ``@head``
+(per_query | pooled) and ``@paraphrases`` (30 % of the training queries asked by a paraphrase,
+``data.paraphrases``; OpenAD's synonyms, the test, are not among them). Full shapes and partial views; canonical and synonym queries; the OpenAD
 protocol (mIoU / Acc / mAcc) and the per-label binary metrics (IoU of p >= 0.5, AUC, aIoU), as
 mean +- std over seeds. Writes benchmarks/results/accuracy.json
 ({task: {row: {"mIoU": {"mean", "std"}, ...}}}, task in full, partial, full_synonyms,
@@ -32,7 +33,6 @@ from lmad.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-START, END = "<!-- accuracy-table:start -->", "<!-- accuracy-table:end -->"
 
 # OpenAD's lr 1e-3 for every model, with gradient clipping (without it LM-AD collapsed, see README)
 BUDGETS = {  # shapes generated, points per cloud, optimizer steps, batch, backbone, learning rate
@@ -46,24 +46,30 @@ BUDGETS = {  # shapes generated, points per cloud, optimizer steps, batch, backb
 METRICS = ("mIoU", "Acc", "mAcc", "binary.IoU", "binary.AUC", "binary.aIoU")
 
 
-def parse_row(row: str) -> tuple[str, dict]:
-    """``lmad@bce_dice@pooled`` -> ("lmad", {"objective": "bce_dice", "head": "pooled"})."""
+PARAPHRASE_CHANCE = 0.3  # as configs/default_model_cpu.yaml
+
+
+def parse_row(row: str) -> tuple[str, dict, float]:
+    """``lmad@bce_dice@pooled@paraphrases`` -> ("lmad", {"objective": "bce_dice", "head": "pooled"}, 0.3)."""
     model, *options = row.split("@")
-    overrides = {}
+    overrides, paraphrases = {}, 0.0
     for option in options:
-        overrides["head" if option in ("per_query", "pooled") else "objective"] = option
-    return model, overrides
+        if option == "paraphrases":
+            paraphrases = PARAPHRASE_CHANCE
+        else:
+            overrides["head" if option in ("per_query", "pooled") else "objective"] = option
+    return model, overrides, paraphrases
 
 
 def run(row: str, task: str, seed: int, data: Path, budget: dict, out: Path):
     # epochs of at most 50 steps (full batches only), as many as the step budget needs
     steps_per_epoch = min(50, len(load_affordancenet(data, task, "train")) // budget["batch"])
     epochs = max(1, round(budget["steps"] / steps_per_epoch))
-    model, overrides = parse_row(row)
+    model, overrides, paraphrases = parse_row(row)
     config = TrainConfig.from_dict({
         "model": {"name": model, "overrides": {"backbone": budget["backbone"], **overrides}},
         "data": {"source": "synthetic", "root": str(data), "task": task, "num_points": budget["num_points"],
-                 "augment": {"rotate_up": True, "scale": [0.85, 1.15]}},
+                 "augment": {"rotate_up": True, "scale": [0.85, 1.15]}, "paraphrases": paraphrases},
         "optim": {"lr": budget["lr"], "grad_clip_norm": 1.0, "batch_size": budget["batch"], "epochs": epochs,
                   "max_steps_per_epoch": steps_per_epoch, "lr_step_epochs": max(1, epochs // 2)},
         "run": {"seed": seed, "eval_every": 10_000, "progress": False},
@@ -95,6 +101,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, help="override the budget's optimizer steps")
     parser.add_argument("--lr", type=float, help="override the budget's learning rate")
     parser.add_argument("--no-readme", action="store_true", help="print the table, leave README.md alone")
+    parser.add_argument("--readme-table", default="accuracy-table",
+                        help="which README table (between <!-- NAME:start/end --> markers) to write")
     args = parser.parse_args(argv)
     if args.table_only:
         payload = json.loads(Path(args.results).read_text())
@@ -102,7 +110,7 @@ def main(argv=None):
         table = markdown_table(results, payload["budget"], payload["seeds"])
         print(table)
         if not args.no_readme:
-            write_readme_table(table)
+            write_readme_table(table, args.readme_table)
         return
     budget = dict(BUDGETS["quick" if args.quick else "full"])
     if args.steps:
@@ -148,7 +156,7 @@ def main(argv=None):
     table = markdown_table(results, budget, seeds)
     print(table)
     if not args.no_readme:
-        write_readme_table(table)
+        write_readme_table(table, args.readme_table)
 
 
 def markdown_table(results: dict, budget: dict, seeds) -> str:
@@ -181,13 +189,14 @@ def markdown_table(results: dict, budget: dict, seeds) -> str:
     return "\n".join(lines)
 
 
-def write_readme_table(table: str) -> None:
+def write_readme_table(table: str, name: str = "accuracy-table") -> None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     readme = ROOT / "README.md"
     text = readme.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        readme.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        readme.write_text(f"{head}{start}\n{table}\n{end}{tail}")
         print(f"updated the table in {readme}")
 
 
