@@ -157,3 +157,26 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(detector):
     clouds, results = asyncio.run(scenario())
     for points, result in zip(clouds, results):
         np.testing.assert_allclose(result.scores, detector(points, ["grasp", "pour"]).scores, atol=1e-5)
+
+
+def test_requests_in_preparation_count_towards_the_limit_and_always_leave_it(detector):
+    from lmad.serve import BatchingQueue, RequestError, _Options
+
+    async def scenario():
+        queue = BatchingQueue(detector, ServeLimits(max_queue=2))
+        queue.start()
+        with pytest.raises(ValueError):  # unreadable: refused while preparing, before any batch
+            await queue.submit(np.zeros((3, 3)), _Options(("grasp",)))
+        after_failure = queue.in_flight
+        first = asyncio.ensure_future(queue.submit(cloud(), _Options(("grasp",))))
+        second = asyncio.ensure_future(queue.submit(cloud(seed=1), _Options(("grasp",))))
+        await asyncio.sleep(0)  # both admitted, being prepared
+        with pytest.raises(RequestError) as full:
+            await queue.submit(cloud(seed=2), _Options(("grasp",)))
+        results = await asyncio.gather(first, second)
+        await queue.stop()
+        return after_failure, full.value.status, results, queue.in_flight
+
+    after_failure, status, results, in_flight = asyncio.run(scenario())
+    assert after_failure == 0 and status == 503 and in_flight == 0
+    np.testing.assert_allclose(results[1].scores, detector(cloud(seed=1), ["grasp"]).scores, atol=1e-5)

@@ -37,8 +37,9 @@ from lmad.queries import NONE_QUERY, parse_queries
 
 
 @dataclass
-class _Prepared:
-    """One input made ready for the model: one sampled view per test-time augmentation."""
+class PreparedInput:
+    """One input made ready for the model (:meth:`AffordanceDetector.prepare`): one sampled view
+    per test-time augmentation."""
 
     source: str
     read: PointFile
@@ -131,7 +132,9 @@ class AffordanceDetector:
         points, notes = points_from_array(item, "<array>")
         return check_points(points, "<array>", notes=notes), "<array>"
 
-    def _prepare(self, item) -> _Prepared:
+    def prepare(self, item) -> PreparedInput:
+        """Read one input, normalise it and sample its view(s): the work before the model, per
+        object (a service runs it for many requests at once, beside the model's batches)."""
         read, source = self.load(item)
         rows = read.points[read.valid]
         normalised, _, _ = normalize_unit_sphere(rows)  # float64 until centred and scaled
@@ -144,7 +147,7 @@ class AffordanceDetector:
             # every valid row takes the scores of its nearest sampled point (in the normalised
             # frame, so float32 precision does not depend on the input's scale or offset)
             nearest.append(nearest_sampled(normalised, normalised[pick]))
-        return _Prepared(source, read, sampled, nearest)
+        return PreparedInput(source, read, sampled, nearest)
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -170,7 +173,7 @@ class AffordanceDetector:
         pending = []
         for index, item in enumerate(items):
             try:
-                pending.append((index, self._prepare(item)))
+                pending.append((index, self.prepare(item)))
             except Exception as error:  # noqa: BLE001 - one bad input must not stop the others
                 if not skip_errors:
                     raise
@@ -183,7 +186,7 @@ class AffordanceDetector:
 
     def _run_batch(self, pending, queries, attention, skip_errors):
         try:
-            results = self._score(pending, queries, attention)
+            results = self.score_prepared([prepared for _, prepared in pending], queries, attention)
         except Exception as error:  # noqa: BLE001
             if not skip_errors:
                 raise
@@ -192,15 +195,18 @@ class AffordanceDetector:
             yield index, outcome
 
     @torch.no_grad()
-    def _score(self, pending: list[tuple[int, _Prepared]], queries: list[str], attention: bool):
-        queries = list(queries)
+    def score_prepared(self, prepared: list[PreparedInput], queries,
+                       attention: bool = False) -> list[AffordanceResult]:
+        """Score inputs made ready by :meth:`prepare` in one forward pass (a list of queries or
+        one comma-separated string)."""
+        queries = parse_queries(queries)
         if self.exclusive and NONE_QUERY not in queries:
             queries.append(NONE_QUERY)
         objective = self.model.config.objective
         # a per-query model is never asked `none`: its score follows from the other queries'
         scored = queries if objective == "cross_entropy" else [q for q in queries if q != NONE_QUERY]
         none_index = queries.index(NONE_QUERY) if NONE_QUERY in queries else None
-        batch = torch.from_numpy(np.stack([view for _, p in pending for view in p.sampled])).to(self.device)
+        batch = torch.from_numpy(np.stack([view for p in prepared for view in p.sampled])).to(self.device)
         # no FPS generator: every cloud's sampling starts at its first point, so a cloud gets the
         # same result alone or in any batch
         if attention:
@@ -220,19 +226,19 @@ class AffordanceDetector:
             maps = torch.cat([maps[:, :, :none_index], torch.zeros_like(maps[:, :, :1]), maps[:, :, none_index:]], 2)
         maps = None if maps is None else maps.cpu().numpy()
         results = []
-        for b, (_, prepared) in enumerate(pending):
-            read = prepared.read
+        for b, item in enumerate(prepared):
+            read = item.read
             views = range(b * self.tta, (b + 1) * self.tta)  # this object's views in the batch
             scores = np.full((len(read.points), len(queries)), np.nan, dtype=np.float32)
-            scores[read.valid] = _average_views(probabilities, views, prepared.nearest, axis=0)
+            scores[read.valid] = _average_views(probabilities, views, item.nearest, axis=0)
             labels = np.full(len(read.points), NO_LABEL, dtype=np.int64)
             labels[read.valid] = self._labels(scores[read.valid], none_index)
-            result = AffordanceResult(read.points, read.valid, scores, labels, queries, prepared.source,
+            result = AffordanceResult(read.points, read.valid, scores, labels, queries, item.source,
                                       read.is_mesh, up_axis=self.up_axis, exclusive=self.exclusive,
                                       threshold=self.threshold, notes=list(read.notes))
             if maps is not None and maps.shape[1] > 0:
                 per_point = np.full((maps.shape[1], maps.shape[2], len(read.points)), np.nan, dtype=np.float32)
-                per_point[:, :, read.valid] = _average_views(maps, views, prepared.nearest, axis=2)
+                per_point[:, :, read.valid] = _average_views(maps, views, item.nearest, axis=2)
                 result.attention = {"per_block": per_point, "overall": per_point.mean(0)}
             results.append(result)
         return results

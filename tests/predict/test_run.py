@@ -127,7 +127,7 @@ def test_unwritable_out_folder_fails_before_any_work(checkpoint, tmp_path, capsy
     read_only.mkdir()
     read_only.chmod(0o500)
     called = []
-    monkeypatch.setattr(detector_module.AffordanceDetector, "_prepare", lambda *a: called.append(a))
+    monkeypatch.setattr(detector_module.AffordanceDetector, "prepare", lambda *a: called.append(a))
     try:
         import os
 
