@@ -7,8 +7,8 @@
 Same data, seeds and training budget (optimizer steps) for every row; a row is a model of
 available_models(), optionally with ``@objective`` (cross_entropy | bce_dice), ``@head``
 (per_query | pooled) and ``@paraphrases`` (30 % of the training queries asked by a paraphrase,
-``data.paraphrases``; OpenAD's synonyms, the test, are not among them). Full shapes and partial views; canonical and synonym queries; the OpenAD
-protocol (mIoU / Acc / mAcc) and the per-label binary metrics (IoU of p >= 0.5, AUC, aIoU), as
+``data.paraphrases``; OpenAD's synonyms, the test, are not among them). Full shapes and
+partial views; canonical and synonym queries; the OpenAD protocol (mIoU / Acc / mAcc) and the per-label binary metrics (IoU of p >= 0.5, AUC, aIoU), as
 mean +- std over seeds. Writes benchmarks/results/accuracy.json
 ({task: {row: {"mIoU": {"mean", "std"}, ...}}}, task in full, partial, full_synonyms,
 partial_synonyms; ``--merge`` keeps the rows already there) and the README's results table
@@ -30,6 +30,7 @@ from lmad.data import SYNONYM_QUERIES, load_affordancenet
 from lmad.eval import evaluate_openad, summarise_seeds
 from lmad.models import available_models
 from lmad.train import TrainConfig, train
+from readme_tables import write_readme_table  # benchmarks/, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -110,7 +111,7 @@ def main(argv=None):
         table = markdown_table(results, payload["budget"], payload["seeds"])
         print(table)
         if not args.no_readme:
-            write_readme_table(table, args.readme_table)
+            write_readme_table(args.readme_table, table)
         return
     budget = dict(BUDGETS["quick" if args.quick else "full"])
     if args.steps:
@@ -156,7 +157,7 @@ def main(argv=None):
     table = markdown_table(results, budget, seeds)
     print(table)
     if not args.no_readme:
-        write_readme_table(table, args.readme_table)
+        write_readme_table(args.readme_table, table)
 
 
 def markdown_table(results: dict, budget: dict, seeds) -> str:
@@ -187,17 +188,6 @@ def markdown_table(results: dict, budget: dict, seeds) -> str:
         cells += [cell(rows[t], "binary.IoU", "binary.AUC", "binary.aIoU") for t in canonical]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def write_readme_table(table: str, name: str = "accuracy-table") -> None:
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        _, tail = rest.split(end, 1)
-        readme.write_text(f"{head}{start}\n{table}\n{end}{tail}")
-        print(f"updated the table in {readme}")
 
 
 if __name__ == "__main__":

@@ -334,9 +334,6 @@ def print_scores(scores: dict) -> None:
         print(f"  {key}: {value}   (target {TARGETS[key]})")
 
 
-README_START, README_END = "<!-- real-objects-table:start -->", "<!-- real-objects-table:end -->"
-
-
 def readme_table(runs: dict[str, dict]) -> str:
     """Markdown: one row per target figure, one column per scored checkpoint."""
     heads = {label: headline(scores) for label, scores in runs.items()}
@@ -345,15 +342,6 @@ def readme_table(runs: dict[str, dict]) -> str:
         cells = [heads[label].get(key, "-") for label in runs]
         lines.append(f"| {key} | " + " | ".join(cells) + f" | {target} |")
     return "\n".join(lines)
-
-
-def write_readme(runs: dict[str, dict]) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if README_START in text and README_END in text:
-        head, rest = text.split(README_START, 1)
-        readme.write_text(f"{head}{README_START}\n{readme_table(runs)}\n{README_END}{rest.split(README_END, 1)[1]}")
-        print(f"updated the table in {readme}")
 
 
 def main(argv=None):
@@ -373,7 +361,9 @@ def main(argv=None):
     saved = json.loads(results_path.read_text()) if results_path.exists() else {}
     saved = saved if "runs" in saved else {"runs": {}}
     if args.readme:
-        write_readme(saved["runs"])
+        from readme_tables import write_readme_table
+
+        write_readme_table("real-objects-table", readme_table(saved["runs"]))
         print(readme_table(saved["runs"]))
         return
     from lmad.predict import AffordanceDetector

@@ -32,7 +32,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 RESULTS = ROOT / "benchmarks" / "results"
-START, END = "<!-- serve-table:start -->", "<!-- serve-table:end -->"
 QUERIES = "grasp,contain,pourable,wrap_grasp,cut"
 
 
@@ -167,12 +166,9 @@ def main(argv=None):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "serve_load.json").write_text(json.dumps(summary, indent=2))
     if not args.no_readme:
-        readme = ROOT / "README.md"
-        text = readme.read_text()
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            readme.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}")
-            print(f"updated the table in {readme}")
+        from readme_tables import write_readme_table
+
+        write_readme_table("serve-table", table)
 
 
 def markdown_table(summary: dict) -> str:

@@ -32,7 +32,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
 TARGETS = {  # figure -> (target, "<=" or ">="), as issue "Speed where users feel it" sets them
     "predict_20k_wall_s": (2.0, "<="),
     "predict_1M_s": (1.0, "<="),
@@ -239,12 +238,9 @@ def write_readme_table() -> None:
         else:
             target_text = f"{target[1]} {target[0]}" if target else ""
         lines.append(f"| {what} | " + " | ".join(cells) + f" | {target_text} |")
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        readme.write_text(f"{head}{START}\n" + "\n".join(lines) + f"\n{END}{rest.split(END, 1)[1]}")
-        print(f"updated the table in {readme}")
+    from readme_tables import write_readme_table
+
+    write_readme_table("speed-table", "\n".join(lines))
     print("\n".join(lines))
 
 
