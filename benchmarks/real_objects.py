@@ -266,6 +266,8 @@ TARGETS = {
     "grasp-voxels-dev grasp AUC (all 100)": ">= 0.85",
     "grasp-voxels-dev hit rate (all 100)": ">= 0.6",
     "grasp-voxels-dev grasp AUC, worst class": ">= 0.75",
+    **{f"grasp-voxels-dev, {c}: grasp AUC / IoU / hit rate": "AUC >= 0.75"
+       for c in ("mug", "knife", "chair", "lamp", "guitar")},
     "ShapeNet mugs with >= 50 % of the handle grasp": ">= 25 of 32",
     "ShapeNet knives cut blade-vs-handle AUC, worst pose": ">= 0.8",
     "ShapeNet knives handle share grasp, worst pose": ">= 0.5",
@@ -285,6 +287,10 @@ def headline(scores: dict) -> dict[str, str]:
         out["grasp-voxels-dev hit rate (all 100)"] = f"{voxels['all']['hit_rate']:.2f}"
         worst = min((v["AUC"], k) for k, v in voxels.items() if k != "all")
         out["grasp-voxels-dev grasp AUC, worst class"] = f"{worst[0]:.3f} ({worst[1]})"
+        for category, v in voxels.items():
+            if category != "all":
+                out[f"grasp-voxels-dev, {category}: grasp AUC / IoU / hit rate"] = (
+                    f"{v['AUC']:.3f} / {v['IoU']:.3f} / {v['hit_rate']:.2f}")
     mugs = scores.get("shapenet_mugs")
     if mugs:
         share = mugs["handle_grasp_share_mean"]
