@@ -21,8 +21,7 @@ from lmad.data.synthetic.geometry import rotation
 NUM_POINTS = 2048
 DENSE_POINTS = 4 * NUM_POINTS
 FALLOFF = 0.08  # in the normalised [-1, 1] frame
-VIEW_CAMERAS = np.array([[1, 1, 1], [-1, -1, 1], [1, -1, -1], [-1, 1, -1]], dtype=np.float64) / np.sqrt(3)
-VIEWS_PER_SHAPE = len(VIEW_CAMERAS)
+VIEWS_PER_SHAPE = 4  # simulated scans per shape: the four partial views of 3D AffordanceNet's layout
 AFFORDANCES = AFFORDANCE_CLASSES[:NONE_INDEX]
 # Resting poses of the flat tools (built along x, standing on an edge): ShapeNet, and so
 # 3D AffordanceNet, has scissors lying flat and knives flat, on an edge or upright. A pose is
