@@ -127,7 +127,15 @@ def main(argv=None):
 
         generate_dataset(data, budget["train"], budget["val"], seed=1234, balance="uniform", progress=False)
     print(f"budget {budget}, seeds {seeds}, data {data}")
-    results: dict = {}
+    path = Path(args.results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"budget": budget, "seeds": seeds, "seconds": {}}
+    if args.merge and path.exists():
+        payload = json.loads(path.read_text())
+        if payload["budget"] != budget or payload["seeds"] != seeds:
+            raise SystemExit(f"--merge: {path} was made with budget {payload['budget']} and seeds {payload['seeds']}")
+        if not isinstance(payload.get("seconds"), dict):
+            payload["seconds"] = {"earlier rows": payload.get("seconds")}
     started = time.time()
     for task in tasks:
         for model in models:
@@ -138,21 +146,10 @@ def main(argv=None):
                       f"(synonyms {100 * runs[-1]['synonyms']['mIoU']:.2f})  [{time.time() - started:.0f} s]", flush=True)
             for queries, suffix in (("canonical", ""), ("synonyms", "_synonyms")):
                 summary = summarise_seeds([r[queries] for r in runs], METRICS)
-                results.setdefault(task + suffix, {})[model] = {k: {"mean": v["mean"], "std": v["std"]}
+                payload.setdefault(task + suffix, {})[model] = {k: {"mean": v["mean"], "std": v["std"]}
                                                                for k, v in summary.items()}
-    path = Path(args.results)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"budget": budget, "seeds": seeds, "seconds": {}}
-    if args.merge and path.exists():
-        payload = json.loads(path.read_text())
-        if payload["budget"] != budget or payload["seeds"] != seeds:
-            raise SystemExit(f"--merge: {path} was made with budget {payload['budget']} and seeds {payload['seeds']}")
-        if not isinstance(payload.get("seconds"), dict):
-            payload["seconds"] = {"earlier rows": payload.get("seconds")}
-    payload["seconds"][",".join(models)] = round(time.time() - started)
-    for task, rows in results.items():
-        payload.setdefault(task, {}).update(rows)
-    path.write_text(json.dumps(payload, indent=2))
+            payload["seconds"][",".join(models)] = round(time.time() - started)
+            path.write_text(json.dumps(payload, indent=2))  # after every row: an interrupted run keeps its rows
     results = {k: v for k, v in payload.items() if k not in ("budget", "seeds", "seconds")}
     table = markdown_table(results, budget, seeds)
     print(table)
