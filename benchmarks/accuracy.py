@@ -9,7 +9,8 @@ available_models(), optionally with ``@objective`` (cross_entropy | bce_dice), `
 (per_query | pooled) and ``@paraphrases`` (30 % of the training queries asked by a paraphrase,
 ``data.paraphrases``; OpenAD's synonyms, the test, are not among them). Full shapes and
 partial views; canonical and synonym queries; the OpenAD protocol (mIoU / Acc / mAcc) and the
-per-label binary metrics (IoU of p >= 0.5, AUC, aIoU), as mean +- std over seeds. Writes benchmarks/results/accuracy.json
+per-label binary metrics (IoU of p >= 0.5, AUC, aIoU), as mean +- std over seeds. Writes
+benchmarks/results/accuracy.json
 ({task: {row: {"mIoU": {"mean", "std"}, ...}}}, task in full, partial, full_synonyms,
 partial_synonyms; ``--merge`` keeps the rows already there) and the README's results table
 between its markers.
