@@ -72,16 +72,12 @@ def resolve(relative: str) -> Path | None:
     return path if path.exists() else None
 
 
-AFFORDANCES = None  # the 18 names, filled on first use (keeps `import lmad` out of --help)
-
-
 def affordance_queries() -> list[str]:
-    global AFFORDANCES
-    if AFFORDANCES is None:
-        from lmad.data.classes import AFFORDANCE_CLASSES
+    """The 18 affordance names (every class but ``none``)."""
+    from lmad.data.classes import AFFORDANCE_CLASSES
+    from lmad.queries import affordance_indices
 
-        AFFORDANCES = [c for c in AFFORDANCE_CLASSES if c != "none"]
-    return AFFORDANCES
+    return [AFFORDANCE_CLASSES[i] for i in affordance_indices(AFFORDANCE_CLASSES)]
 
 
 def score_grasp_voxels(detector) -> dict | None:
@@ -233,7 +229,7 @@ def score_real_chair(detector) -> dict | None:
     """The real 3D AffordanceNet chair: per affordance AUC and IoU against its soft labels'
     core (score >= 0.5), and the share of leg points (:func:`real_object_regions.chair_legs`)
     in move's region."""
-    from real_object_regions import chair_legs
+    from real_object_regions import chair_legs, upright_unit_cube
 
     from lmad.data import load_affordancenet
     from lmad.eval import roc_auc
@@ -251,15 +247,9 @@ def score_real_chair(detector) -> dict | None:
         table[name] = {"AUC": roc_auc(result.scores[:, k], core),
                        "IoU": float((picked & core).sum() / max((picked | core).sum(), 1)),
                        "share": float(picked.mean()), "annotated_share": float(core.mean())}
-    legs = chair_legs(upright_unit_points(record.points))
+    legs = chair_legs(upright_unit_cube(record.points, "y"))
     table["move_share_of_legs"] = float(result.region(result.queries.index("move"))[legs].mean())
     return table
-
-
-def upright_unit_points(points: np.ndarray) -> np.ndarray:
-    from real_object_regions import upright_unit_cube
-
-    return upright_unit_cube(points, "y")
 
 
 TARGETS = {
