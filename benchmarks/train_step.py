@@ -114,7 +114,7 @@ def main(argv=None):
     allocator = "system allocator" if args.system_allocator else "allocator as lmad train"
     print(f"{args.config}: batch {config.optim.batch_size}, {train_set.num_points} points, "
           f"{torch.get_num_threads()} threads, {allocator}, mean of {args.steps} steps")
-    for name in order:
+    for name in [name for name in order if name in per_step]:  # a model without a part never timed it
         share = per_step[name] / per_step["step"]
         print(f"  {name:50s} {per_step[name]:8.1f} ms  {share:6.1%}")
     per_cloud = per_step["step"] / config.optim.batch_size

@@ -3,13 +3,15 @@
     python benchmarks/validation_table.py --checkpoint lmad/checkpoints/default --label "shipped"
     python benchmarks/validation_table.py --checkpoint runs/old --label "previous model"
     python benchmarks/validation_table.py --readme       # the table from benchmarks/results/validation.json
+    python benchmarks/validation_table.py --readme --labels "shipped,OpenAD-style" --readme-table same-recipe-table
 
 Runs ``lmad eval`` (OpenAD protocol, evaluation seed 0) on the procedural val split for full
 shapes and partial views, with the canonical names and with OpenAD's synonyms: four runs, a few
 minutes each on 2 cores. Each run's own JSON is kept in ``runs/validation/<label>/`` and reused
 when present (``--again`` runs it anew); the figures go to ``benchmarks/results/validation.json``
 under the label, and ``--readme`` writes one row per (split, queries, label) between the
-README's ``validation-table`` markers.
+README's ``validation-table`` markers (``--labels`` picks and orders the runs, ``--readme-table``
+names other markers).
 """
 
 from __future__ import annotations
@@ -74,20 +76,29 @@ def main(argv=None):
     parser.add_argument("--data", default=str(ROOT / "data" / "synthetic"), help="the procedural dataset (lmad synth)")
     parser.add_argument("--again", action="store_true", help="run the evaluations even when their JSON exists")
     parser.add_argument("--readme", action="store_true", help="write the README table from the saved results")
+    parser.add_argument("--readme-table", default="validation-table", help="the README markers to write between")
+    parser.add_argument("--labels", help="comma-separated runs for the table, in order (default: all)")
     args = parser.parse_args(argv)
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": {}}
     if args.checkpoint:
         if not args.label:
             parser.error("--checkpoint needs --label")
         if not Path(args.data).exists():
-            sys.exit(f"no dataset at {args.data}: make it with the `lmad synth` command in configs/default_model_cpu.yaml")
+            sys.exit(f"no dataset at {args.data}: make it with the `lmad synth` command of "
+                     "configs/default_model_cpu.yaml")
         saved["runs"][args.label] = evaluate(args.checkpoint, args.label, args.data, args.again)
         RESULTS.write_text(json.dumps(saved, indent=1) + "\n")
         print(f"wrote {RESULTS}")
-    table = readme_table(saved["runs"])
+    runs = saved["runs"]
+    if args.labels:
+        missing = [label for label in args.labels.split(",") if label not in runs]
+        if missing:
+            sys.exit(f"no saved results for {missing}; saved: {sorted(runs)}")
+        runs = {label: runs[label] for label in args.labels.split(",")}
+    table = readme_table(runs)
     print(table)
     if args.readme:
-        write_readme_table("validation-table", table)
+        write_readme_table(args.readme_table, table)
 
 
 if __name__ == "__main__":
