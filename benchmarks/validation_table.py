@@ -8,10 +8,10 @@
 Runs ``lmad eval`` (OpenAD protocol, evaluation seed 0) on the procedural val split for full
 shapes and partial views, with the canonical names and with OpenAD's synonyms: four runs, a few
 minutes each on 2 cores. Each run's own JSON is kept in ``runs/validation/<label>/`` and reused
-when present (``--again`` runs it anew); the figures go to ``benchmarks/results/validation.json``
-under the label, and ``--readme`` writes one row per (split, queries, label) between the
-README's ``validation-table`` markers (``--labels`` picks and orders the runs, ``--readme-table``
-names other markers).
+when it is of the same checkpoint and data (``--again`` runs it anew); the figures go to
+``benchmarks/results/validation.json`` under the label, and ``--readme`` writes one row per
+(split, queries, label) between the README's ``validation-table`` markers (``--labels`` picks
+and orders the runs, ``--readme-table`` names other markers).
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def evaluate(checkpoint: str, label: str, data: str, again: bool) -> dict:
     figures = {}
     for task, queries, name in SETTINGS:
         path = folder / f"{task}_{queries}.json"
-        if again or not path.exists():
+        saved = json.loads(path.read_text()) if path.exists() and not again else {}
+        if [Path(saved.get(k, "")).resolve() for k in ("checkpoint", "data")] != [Path(checkpoint).resolve(),
+                                                                                 Path(data).resolve()]:
             print(f"lmad eval {checkpoint}: {name}", flush=True)
             subprocess.run([sys.executable, "-m", "lmad", "eval", "--checkpoint", checkpoint, "--data", data,
                             "--task", task, "--queries", queries, "--seeds", "0", "--json", str(path)],
