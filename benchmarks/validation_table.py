@@ -21,6 +21,7 @@ import json
 import re
 import subprocess
 import sys
+from functools import reduce
 from pathlib import Path
 
 from readme_tables import write_readme_table
@@ -31,8 +32,9 @@ SETTINGS = [("full", "canonical", "full shapes, canonical names"),
             ("partial", "canonical", "partial views, canonical names"),
             ("full", "synonyms", "full shapes, OpenAD's synonyms"),
             ("partial", "synonyms", "partial views, OpenAD's synonyms")]
-COLUMNS = [("mIoU", ("mIoU",)), ("Acc", ("Acc",)), ("mAcc", ("mAcc",)),
-           ("label IoU", ("binary", "IoU")), ("label AUC", ("binary", "AUC")), ("label aIoU", ("binary", "aIoU"))]
+# column -> where `lmad eval --json` keeps its mean (dotted path)
+COLUMNS = {"mIoU": "mIoU", "Acc": "Acc", "mAcc": "mAcc",
+           "label IoU": "binary.IoU", "label AUC": "binary.AUC", "label aIoU": "binary.aIoU"}
 
 
 def evaluate(checkpoint: str, label: str, data: str, again: bool) -> dict:
@@ -43,30 +45,26 @@ def evaluate(checkpoint: str, label: str, data: str, again: bool) -> dict:
     for task, queries, name in SETTINGS:
         path = folder / f"{task}_{queries}.json"
         saved = json.loads(path.read_text()) if path.exists() and not again else {}
-        if [Path(saved.get(k, "")).resolve() for k in ("checkpoint", "data")] != [Path(checkpoint).resolve(),
-                                                                                 Path(data).resolve()]:
+        same_run = all(Path(saved.get(k, "")).resolve() == Path(v).resolve()
+                       for k, v in (("checkpoint", checkpoint), ("data", data)))
+        if not same_run:
             print(f"lmad eval {checkpoint}: {name}", flush=True)
             subprocess.run([sys.executable, "-m", "lmad", "eval", "--checkpoint", checkpoint, "--data", data,
                             "--task", task, "--queries", queries, "--seeds", "0", "--json", str(path)],
                            check=True, stdout=subprocess.DEVNULL)
         result = json.loads(path.read_text())
-        row = {}
-        for column, keys in COLUMNS:
-            value = result
-            for key in keys:
-                value = value[key]
-            row[column] = 100 * value["mean"]
-        figures[name] = row
+        figures[name] = {column: 100 * reduce(dict.__getitem__, key.split("."), result)["mean"]
+                         for column, key in COLUMNS.items()}
     return figures
 
 
 def readme_table(runs: dict) -> str:
-    lines = ["| procedural val split | model | " + " | ".join(c for c, _ in COLUMNS) + " |",
+    lines = ["| procedural val split | model | " + " | ".join(COLUMNS) + " |",
              "|---|---|" + "---|" * len(COLUMNS)]
     for _, _, name in SETTINGS:
         for label, figures in runs.items():
             if name in figures:
-                values = " | ".join(f"{figures[name][c]:.2f}" for c, _ in COLUMNS)
+                values = " | ".join(f"{figures[name][c]:.2f}" for c in COLUMNS)
                 lines.append(f"| {name} | {label} | {values} |")
     return "\n".join(lines)
 
