@@ -3,7 +3,7 @@
 Two implementations with identical results: a compiled loop (numba, when installed: the
 ``fast`` extra) for CPU tensors, and the PyTorch loop otherwise (GPU, or no numba). The picks
 are sequential, so the PyTorch loop pays a few small-op dispatches per pick; compiled, a pick
-is one pass over the points (3-7x faster on CPU, ``benchmarks/speed.py``).
+visits only the points whose distance to the picked set can shrink (``benchmarks/speed.py``).
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ _CALLS = [0]
 # or a folder of files gets it).
 COMPILE_WORK = 1 << 26  # batch x N x npoint
 COMPILE_AFTER_CALLS = 16
+LEAF_SIZE = 48  # points per leaf of the compiled kernel (32-64 measured alike)
 
 
 def _worth_compiling(work: int) -> bool:
@@ -108,27 +109,83 @@ def _build_kernel():
     import numba
 
     @numba.njit(cache=True, nogil=True)
+    def _morton_order(points):  # pragma: no cover - compiled
+        """(N, 3) -> the permutation that sorts the points along a z-curve of a 1024^3 grid."""
+        low, scale = np.empty(3), np.empty(3)
+        for axis in range(3):
+            low[axis] = points[:, axis].min()
+            extent = points[:, axis].max() - low[axis]
+            scale[axis] = 1023.0 / extent if extent > 0 else 0.0
+        code = np.zeros(len(points), dtype=np.int64)
+        for j in range(len(points)):
+            for axis in range(3):
+                q = np.int64((points[j, axis] - low[axis]) * scale[axis])  # 10 bits, spread to every third
+                q = (q | (q << 16)) & 0x030000FF
+                q = (q | (q << 8)) & 0x0300F00F
+                q = (q | (q << 4)) & 0x030C30C3
+                q = (q | (q << 2)) & 0x09249249
+                code[j] |= q << axis
+        return np.argsort(code)
+
+    @numba.njit(cache=True, nogil=True)
     def farthest_point_kernel(xyz, npoint, start):  # pragma: no cover - compiled
-        # the same float32 arithmetic as the PyTorch loop (cdist without the matmul expansion,
-        # then sqrt), and the first maximum on ties: identical indices
+        # The same float32 arithmetic as the PyTorch loop (cdist without the matmul expansion,
+        # then sqrt) and the first maximum on ties: identical indices. Faster by skipping points
+        # that cannot change: the points are grouped into leaves of LEAF_SIZE consecutive points
+        # in Morton (z-curve) order, each with its bounding box and the largest distance to the
+        # picked set among its points. A leaf is skipped when its box is farther from the new
+        # pick than that largest distance (with a 1e-5 margin for float32 rounding): none of its
+        # distances could shrink. 20,000 -> 1,024 points 8x faster than one pass over all points.
         batch, count, _ = xyz.shape
         out = np.empty((batch, npoint), dtype=np.int64)
-        min_dist = np.empty(count, dtype=np.float32)
+        leaves = (count + LEAF_SIZE - 1) // LEAF_SIZE
         for b in range(batch):
-            min_dist[:] = np.inf
+            order = _morton_order(xyz[b])
+            bounds = np.minimum(np.arange(leaves + 1) * LEAF_SIZE, count)
+            x, y, z = np.empty(count, np.float32), np.empty(count, np.float32), np.empty(count, np.float32)
+            box = np.empty((leaves, 6))  # per leaf: x min, x max, y min, y max, z min, z max
+            for leaf in range(leaves):
+                lo, hi = bounds[leaf], bounds[leaf + 1]
+                order[lo:hi] = np.sort(order[lo:hi])  # ascending inside a leaf: ties go to the lowest index
+                for j in range(lo, hi):
+                    x[j], y[j], z[j] = xyz[b, order[j], 0], xyz[b, order[j], 1], xyz[b, order[j], 2]
+                box[leaf, 0], box[leaf, 1] = x[lo:hi].min(), x[lo:hi].max()
+                box[leaf, 2], box[leaf, 3] = y[lo:hi].min(), y[lo:hi].max()
+                box[leaf, 4], box[leaf, 5] = z[lo:hi].min(), z[lo:hi].max()
+            position = np.empty(count, dtype=np.int64)
+            position[order] = np.arange(count)
+            min_dist = np.full(count, np.inf, dtype=np.float32)
+            leaf_max = np.full(leaves, np.inf, dtype=np.float32)
             far = start[b]
             out[b, 0] = far
             for i in range(1, npoint):
-                cx, cy, cz = xyz[b, far, 0], xyz[b, far, 1], xyz[b, far, 2]
-                best, best_j = np.float32(-1.0), 0
-                for j in range(count):
-                    dx, dy, dz = xyz[b, j, 0] - cx, xyz[b, j, 1] - cy, xyz[b, j, 2] - cz
-                    d = np.sqrt(np.float32(dx * dx + dy * dy + dz * dz))
-                    if d < min_dist[j]:
-                        min_dist[j] = d
-                    if min_dist[j] > best:
-                        best, best_j = min_dist[j], j
-                far = best_j
+                p = position[far]
+                cx, cy, cz = x[p], y[p], z[p]
+                best = np.float32(-1.0)
+                for leaf in range(leaves):
+                    gx = max(box[leaf, 0] - cx, 0.0, cx - box[leaf, 1])
+                    gy = max(box[leaf, 2] - cy, 0.0, cy - box[leaf, 3])
+                    gz = max(box[leaf, 4] - cz, 0.0, cz - box[leaf, 5])
+                    largest = np.float64(leaf_max[leaf])
+                    if not (gx * gx + gy * gy + gz * gz) * (1 - 1e-5) > largest * largest:
+                        largest_here = np.float32(-1.0)
+                        for j in range(bounds[leaf], bounds[leaf + 1]):
+                            dx, dy, dz = x[j] - cx, y[j] - cy, z[j] - cz
+                            d = np.sqrt(np.float32(dx * dx + dy * dy + dz * dz))
+                            if d < min_dist[j]:
+                                min_dist[j] = d
+                            if min_dist[j] > largest_here:
+                                largest_here = min_dist[j]
+                        leaf_max[leaf] = largest_here
+                    if leaf_max[leaf] > best:
+                        best = leaf_max[leaf]
+                far = count
+                for leaf in range(leaves):  # the lowest index holding the maximum
+                    if leaf_max[leaf] == best:
+                        for j in range(bounds[leaf], bounds[leaf + 1]):
+                            if min_dist[j] == best:
+                                far = min(far, order[j])
+                                break
                 out[b, i] = far
         return out
 

@@ -206,15 +206,18 @@ def test_compiled_and_pytorch_farthest_point_sampling_pick_the_same_points():
     assert sampling._compiled_kernel() is not None
     assert sampling._worth_compiling(1)  # loaded once, always used
     generator = torch.Generator().manual_seed(0)
-    clouds = [torch.rand(3, 700, 3, generator=generator),
-              torch.cat([torch.rand(2, 300, 3, generator=generator)] * 2, dim=1),  # every point twice
-              torch.randint(0, 4, (1, 500, 3), generator=generator).float()]  # a lattice: many ties
-    for xyz in clouds:
+    clouds = [(torch.rand(3, 700, 3, generator=generator), 64),
+              (torch.cat([torch.rand(2, 300, 3, generator=generator)] * 2, dim=1), 64),  # every point twice
+              (torch.randint(0, 4, (1, 500, 3), generator=generator).float(), 64),  # a lattice: many ties
+              # many leaves of the compiled kernel: a sphere's surface, and a lattice sampled to the last point
+              (torch.nn.functional.normalize(torch.randn(2, 4000, 3, generator=generator), dim=-1), 128),
+              (torch.randint(0, 12, (1, 3000, 3), generator=generator).float(), 3000)]
+    for xyz, picks in clouds:
         for seeded in (None, torch.Generator().manual_seed(5)):
             start = (torch.zeros(xyz.shape[0], dtype=torch.long) if seeded is None
                      else torch.randint(xyz.shape[1], (xyz.shape[0],), generator=seeded))
-            compiled = torch.from_numpy(sampling._compiled_kernel()(xyz.numpy(), 64, start.numpy()))
-            reference = sampling._farthest_point_sample_torch(xyz, 64, start)
+            compiled = torch.from_numpy(sampling._compiled_kernel()(xyz.numpy(), picks, start.numpy()))
+            reference = sampling._farthest_point_sample_torch(xyz, picks, start)
             assert torch.equal(compiled, reference)
 
 
