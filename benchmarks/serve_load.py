@@ -10,8 +10,11 @@ scans; and one as JSON points) and, one request in five, a bad request (broken J
 queries, an unsupported file type, no queries, too few points). Prints throughput (answered
 requests per second), p50 / p95 / p99 latency of the good requests, responses by status, and
 the server's resident memory after a warm-up (single requests, then 10 s at the highest
-concurrency) and after the run; checks the targets: no 5xx, every bad request a
-4xx with a message, 16 clients at least 2x the throughput of 1, memory growth under 10 %.
+concurrency) and after the run, how many clouds each forward pass scored (the server's counters
+in GET /info), and how many of the machine's cores the server and the clients kept busy (CPU
+seconds per second: the clients share the cores with the server); checks the targets: no 5xx,
+every bad request a 4xx with a message, 16 clients at least 2x the throughput of 1, memory growth
+under 10 %. The machine's 2048^3 GEMM rate is printed beside the table: the figures scale with it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def requests_catalogue() -> tuple[list, list]:
@@ -91,8 +100,17 @@ def client(url: str, deadline: float, seed: int, good, bad, records: list, lock:
                                 "seconds": time.perf_counter() - start})
 
 
-def run_level(url: str, clients: int, seconds: float, good, bad) -> dict:
+def served(url: str) -> dict:
+    """The server's counters (GET /info): clouds scored, forward passes."""
+    import httpx
+
+    return httpx.get(url.removesuffix("/predict") + "/info", timeout=30).json()["served"]
+
+
+def run_level(url: str, clients: int, seconds: float, good, bad, server_pid: int) -> dict:
     records, lock = [], threading.Lock()
+    served_before = served(url)
+    server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
     deadline = time.perf_counter() + seconds
     threads = [threading.Thread(target=client, args=(url, deadline, 1000 * clients + i, good, bad, records, lock))
                for i in range(clients)]
@@ -102,6 +120,11 @@ def run_level(url: str, clients: int, seconds: float, good, bad) -> dict:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    server_cores = (cpu_seconds(server_pid) - server_cpu) / elapsed
+    client_cores = (time.process_time() - client_cpu) / elapsed
+    served_after = served(url)
+    clouds = served_after["clouds"] - served_before["clouds"]
+    passes = served_after["forward_passes"] - served_before["forward_passes"]
     latencies = np.array([r["seconds"] for r in records if not r["bad"] and r["status"] == 200])
     statuses = Counter(str(r["status"]) for r in records)
     bad_records = [r for r in records if r["bad"]]
@@ -111,7 +134,8 @@ def run_level(url: str, clients: int, seconds: float, good, bad) -> dict:
         "p50": float(np.percentile(latencies, 50)) if len(latencies) else float("nan"),
         "p95": float(np.percentile(latencies, 95)) if len(latencies) else float("nan"),
         "p99": float(np.percentile(latencies, 99)) if len(latencies) else float("nan"),
-        "statuses": dict(statuses),
+        "statuses": dict(statuses), "server_cores": server_cores, "client_cores": client_cores,
+        "clouds_per_forward_pass": clouds / max(passes, 1),
         "server_errors": sum(1 for r in records if isinstance(r["status"], int) and r["status"] >= 500),
         "bad_requests": len(bad_records),
         "bad_answered_4xx_with_message": sum(1 for r in bad_records if isinstance(r["status"], int)
@@ -123,14 +147,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="per concurrency level")
     parser.add_argument("--levels", default="1,4,16")
+    parser.add_argument("--max-batch", type=int, default=16, help="the server's --max-batch")
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
     import httpx
+    from speed import gemm_rate
 
+    gemm_gflops = gemm_rate(3)  # how fast this machine is today: the figures scale with it
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "lmad", "serve", "--port", str(port), "--max-batch", "16"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "lmad", "serve", "--port", str(port), "--max-batch", str(args.max_batch)]
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(240):
             try:
@@ -145,9 +172,11 @@ def main(argv=None):
             httpx.post(f"{url}/predict", timeout=120, **kwargs).raise_for_status()
         # and a short burst at the highest concurrency, so that full batches have been seen: what
         # is measured after it is growth over the run, not the first full batch's working memory
-        run_level(f"{url}/predict", max(int(n) for n in args.levels.split(",")), min(10.0, args.seconds), good, bad)
+        run_level(f"{url}/predict", max(int(n) for n in args.levels.split(",")), min(10.0, args.seconds), good, bad,
+                  server.pid)
         rss_before = rss_mib(server.pid)
-        levels = [run_level(f"{url}/predict", int(n), args.seconds, good, bad) for n in args.levels.split(",")]
+        levels = [run_level(f"{url}/predict", int(n), args.seconds, good, bad, server.pid)
+                  for n in args.levels.split(",")]
         rss_after = rss_mib(server.pid)
     finally:
         server.terminate()
@@ -156,6 +185,7 @@ def main(argv=None):
     summary = {
         "levels": levels, "rss_before_mib": rss_before, "rss_after_mib": rss_after,
         "rss_growth": rss_after / rss_before - 1, "cpus": os.cpu_count(),
+        "gemm_gflops": gemm_gflops,
         "targets": {
             "no_5xx": all(level["server_errors"] == 0 for level in levels),
             "bad_requests_4xx_with_message": all(level["bad_answered_4xx_with_message"] == level["bad_requests"]
@@ -175,19 +205,23 @@ def main(argv=None):
 
 
 def markdown_table(summary: dict) -> str:
-    lines = ["| clients | requests | answered / s | good p50 / p95 / p99 (s) | responses by status | bad requests: 4xx with message |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| clients | requests | answered / s | good p50 / p95 / p99 (s) | responses by status "
+             "| bad requests: 4xx with message | clouds per forward pass | CPU cores busy: server / clients |",
+             "|---|---|---|---|---|---|---|---|"]
     for level in summary["levels"]:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(level["statuses"].items()))
         lines.append(f"| {level['clients']} | {level['requests']} | {level['throughput']:.2f} | "
                      f"{level['p50']:.2f} / {level['p95']:.2f} / {level['p99']:.2f} | {statuses} | "
-                     f"{level['bad_answered_4xx_with_message']} of {level['bad_requests']} |")
+                     f"{level['bad_answered_4xx_with_message']} of {level['bad_requests']} | "
+                     f"{level['clouds_per_forward_pass']:.1f} | "
+                     f"{level['server_cores']:.2f} / {level['client_cores']:.2f} |")
     targets = summary["targets"]
     lines += ["", f"Server memory {summary['rss_before_mib']:.0f} MiB before, {summary['rss_after_mib']:.0f} MiB after "
               f"({100 * summary['rss_growth']:+.1f} %); throughput at {summary['levels'][-1]['clients']} clients "
               f"{targets['throughput_16_vs_1']:.2f}x that at {summary['levels'][0]['clients']}; 5xx answers: "
               f"{'none' if targets['no_5xx'] else 'SOME'} (generated by `benchmarks/serve_load.py`, "
-              f"{summary['cpus']} CPU cores, clients and server on the same machine)."]
+              f"{summary['cpus']} CPU cores doing a 2048^3 fp32 GEMM at {summary.get('gemm_gflops', float('nan')):.0f} "
+              f"GFLOP/s, clients and server on the same machine)."]
     return "\n".join(lines)
 
 

@@ -8,7 +8,8 @@
 Built on FastAPI (request parsing, JSON errors, OpenAPI docs at /docs) served by uvicorn, the
 usual pair for Python model services; both are the ``serve`` extra. The model is loaded once;
 concurrent requests wait in a bounded queue and are micro-batched: a worker takes up to
-``max_batch`` requests (waiting at most ``max_wait_ms`` for more), groups those with the same
+``max_batch`` requests (waiting at most ``max_wait_ms`` for more, and only while other requests
+are on their way: being read, parsed or prepared; a lone request is scored at once), groups those with the same
 options and scores each group in one forward pass, in a thread, so the server keeps answering
 while it computes. Each request's own work before the model (reading the file, normalising,
 sampling) runs in a thread of its own as soon as it arrives, beside the batch in progress. When
@@ -85,8 +86,11 @@ class BatchingQueue:
         self.limits = limits
         self.queue: asyncio.Queue | None = None
         self.worker: asyncio.Task | None = None
-        self.served = 0
+        self.served = 0  # clouds scored
+        self.batches = 0  # forward passes that scored them
         self.in_flight = 0
+        self.receiving = 0  # requests whose body is being read and parsed (counted by the endpoint)
+        self.preparing_now = 0  # admitted requests being prepared: each will join the queue shortly
         # one preparing thread per core: more only interleave, and each thread's malloc arena
         # keeps its own high-water mark (the resident size grew a fifth with Python's default pool)
         self.preparing = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="lmad-prepare")
@@ -114,7 +118,11 @@ class BatchingQueue:
         self.in_flight += 1
         try:
             detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive)
-            prepared = await asyncio.get_running_loop().run_in_executor(self.preparing, detector.prepare, item)
+            self.preparing_now += 1
+            try:
+                prepared = await asyncio.get_running_loop().run_in_executor(self.preparing, detector.prepare, item)
+            finally:
+                self.preparing_now -= 1
             future = asyncio.get_running_loop().create_future()
             self.queue.put_nowait(_Job(prepared, options, future))
             return await future
@@ -126,6 +134,11 @@ class BatchingQueue:
             jobs = [await self.queue.get()]
             deadline = asyncio.get_running_loop().time() + self.limits.max_wait_ms / 1000
             while len(jobs) < self.limits.max_batch:
+                if not self.queue.empty():  # taken at once: one awaited get per job would cost an
+                    jobs.append(self.queue.get_nowait())  # event-loop turn each, and the turns run out the wait
+                    continue
+                if not self.receiving + self.preparing_now:
+                    break  # nothing on its way: waiting would only delay these
                 timeout = deadline - asyncio.get_running_loop().time()
                 if timeout <= 0:
                     break
@@ -153,6 +166,7 @@ class BatchingQueue:
             else:
                 job.future.set_result(outcome)
         self.served += len(jobs)
+        self.batches += 1
 
     def _predict(self, prepared, options: _Options) -> list:
         detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive)
@@ -307,6 +321,8 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
                       "head": config.head, "language_model": config.language_model,
                       "points_per_cloud": detector.num_points},
             "limits": dataclasses.asdict(limits),
+            "served": {"clouds": batching.served, "forward_passes": batching.batches,
+                       "in_flight": batching.in_flight},
             "scores": ("multi-label: each query's own probability (sigmoid), independent of the other queries; "
                        "a point's label is its best query reaching the threshold, else -1"
                        if config.objective == "bce_dice" else
@@ -317,18 +333,11 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
 
     @app.post("/predict")
     async def predict(request: Request):
-        body = await _read_body(request, limits)
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith("multipart/form-data"):
-            item, fields, cleanup = await _from_upload(request, body)
-        else:
-            try:
-                fields = json.loads(body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise RequestError(422, f"the body is not valid JSON ({exc}); send JSON or a multipart file upload")
-            if not isinstance(fields, dict):
-                raise RequestError(422, "the JSON body must be an object with 'points' and 'queries'")
-            item, cleanup = points_from_json(fields.get("points"), limits), None
+        batching.receiving += 1  # tells the batch worker that this request is on its way
+        try:
+            item, fields, cleanup = await _read_request(request, limits)
+        finally:
+            batching.receiving -= 1
         try:
             options = parse_options(fields, limits)
             try:
@@ -348,6 +357,21 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
         return Response(json.dumps(result_json(result), allow_nan=False).encode(), media_type="application/json")
 
     return app
+
+
+async def _read_request(request, limits: ServeLimits):
+    """The body of a POST /predict -> (an uploaded file's path or an (M, 3) array, the other
+    fields, a cleanup callable or None). Raises RequestError for a body it cannot use."""
+    body = await _read_body(request, limits)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await _from_upload(request, body)
+    try:
+        fields = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RequestError(422, f"the body is not valid JSON ({exc}); send JSON or a multipart file upload")
+    if not isinstance(fields, dict):
+        raise RequestError(422, "the JSON body must be an object with 'points' and 'queries'")
+    return points_from_json(fields.get("points"), limits), fields, None
 
 
 async def _read_body(request, limits: ServeLimits) -> bytes:

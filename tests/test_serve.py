@@ -113,8 +113,13 @@ def test_token_is_required_when_set_and_off_loopback(detector):
 def test_info_describes_model_limits_and_scores(detector):
     with TestClient(create_app(detector)) as client:
         info = client.get("/info").json()
+        assert client.post("/predict", json={"points": cloud().tolist(), "queries": ["grasp"]}).status_code == 200
+        client.post("/predict", json={"points": cloud()[:2].tolist(), "queries": ["grasp"]})  # refused: not counted
+        served = client.get("/info").json()["served"]
     assert info["model"]["objective"] == "bce_dice" and info["limits"]["max_queue"] == 64
     assert "independent of the other queries" in info["scores"]
+    assert info["served"] == {"clouds": 0, "forward_passes": 0, "in_flight": 0}
+    assert served == {"clouds": 1, "forward_passes": 1, "in_flight": 0}
 
 
 def test_a_full_queue_answers_503_with_retry_after(detector):
@@ -157,6 +162,29 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(detector):
     clouds, results = asyncio.run(scenario())
     for points, result in zip(clouds, results):
         np.testing.assert_allclose(result.scores, detector(points, ["grasp", "pour"]).scores, atol=1e-5)
+
+
+def test_the_worker_waits_for_requests_on_their_way_and_never_for_nothing(detector, monkeypatch):
+    from lmad.serve import BatchingQueue, _Options
+
+    async def scenario():
+        # a wait window far longer than the test: a lone request that waited for it would time out
+        queue = BatchingQueue(detector, ServeLimits(max_batch=8, max_wait_ms=600_000))
+        batch_sizes = []
+        score = queue._predict
+        monkeypatch.setattr(queue, "_predict", lambda prepared, options: batch_sizes.append(len(prepared))
+                            or score(prepared, options))
+        queue.start()
+        lone = await asyncio.wait_for(queue.submit(cloud(), _Options(("grasp",))), timeout=60)
+        # four at once: the first to be prepared waits for the three still being prepared
+        together = await asyncio.wait_for(asyncio.gather(
+            *[queue.submit(cloud(seed=i), _Options(("grasp",))) for i in range(4)]), timeout=60)
+        await queue.stop()
+        return lone, together, batch_sizes
+
+    lone, together, batch_sizes = asyncio.run(scenario())
+    assert batch_sizes == [1, 4] and len(together) == 4
+    np.testing.assert_allclose(lone.scores, detector(cloud(), ["grasp"]).scores, atol=1e-5)
 
 
 def test_requests_in_preparation_count_towards_the_limit_and_always_leave_it(detector):
