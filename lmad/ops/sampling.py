@@ -109,25 +109,6 @@ def _build_kernel():
     import numba
 
     @numba.njit(cache=True, nogil=True)
-    def _morton_order(points):  # pragma: no cover - compiled
-        """(N, 3) -> the permutation that sorts the points along a z-curve of a 1024^3 grid."""
-        low, scale = np.empty(3), np.empty(3)
-        for axis in range(3):
-            low[axis] = points[:, axis].min()
-            extent = points[:, axis].max() - low[axis]
-            scale[axis] = 1023.0 / extent if extent > 0 else 0.0
-        code = np.zeros(len(points), dtype=np.int64)
-        for j in range(len(points)):
-            for axis in range(3):
-                q = np.int64((points[j, axis] - low[axis]) * scale[axis])  # 10 bits, spread to every third
-                q = (q | (q << 16)) & 0x030000FF
-                q = (q | (q << 8)) & 0x0300F00F
-                q = (q | (q << 4)) & 0x030C30C3
-                q = (q | (q << 2)) & 0x09249249
-                code[j] |= q << axis
-        return np.argsort(code)
-
-    @numba.njit(cache=True, nogil=True)
     def farthest_point_kernel(xyz, npoint, start):  # pragma: no cover - compiled
         # The same float32 arithmetic as the PyTorch loop (cdist without the matmul expansion,
         # then sqrt) and the first maximum on ties: identical indices. Faster by skipping points
@@ -139,8 +120,24 @@ def _build_kernel():
         batch, count, _ = xyz.shape
         out = np.empty((batch, npoint), dtype=np.int64)
         leaves = (count + LEAF_SIZE - 1) // LEAF_SIZE
+        code = np.empty(count, dtype=np.int64)
+        low, scale = np.empty(3), np.empty(3)
         for b in range(batch):
-            order = _morton_order(xyz[b])
+            # z-curve order of a 1024^3 grid over the cloud's bounding box
+            for axis in range(3):
+                low[axis] = xyz[b, :, axis].min()
+                extent = xyz[b, :, axis].max() - low[axis]
+                scale[axis] = 1023.0 / extent if extent > 0 else 0.0
+            code[:] = 0
+            for j in range(count):
+                for axis in range(3):
+                    q = np.int64((xyz[b, j, axis] - low[axis]) * scale[axis])  # 10 bits, spread to every third
+                    q = (q | (q << 16)) & 0x030000FF
+                    q = (q | (q << 8)) & 0x0300F00F
+                    q = (q | (q << 4)) & 0x030C30C3
+                    q = (q | (q << 2)) & 0x09249249
+                    code[j] |= q << axis
+            order = np.argsort(code)
             bounds = np.minimum(np.arange(leaves + 1) * LEAF_SIZE, count)
             x, y, z = np.empty(count, np.float32), np.empty(count, np.float32), np.empty(count, np.float32)
             box = np.empty((leaves, 6))  # per leaf: x min, x max, y min, y max, z min, z max
@@ -189,4 +186,4 @@ def _build_kernel():
                 out[b, i] = far
         return out
 
-    return farthest_point_kernel
+    return farthest_point_kernel  # no closure over other compiled functions: numba caches it

@@ -205,6 +205,8 @@ def test_compiled_and_pytorch_farthest_point_sampling_pick_the_same_points():
 
     assert sampling._compiled_kernel() is not None
     assert sampling._worth_compiling(1)  # loaded once, always used
+    # numba recompiles (seconds, in every process) a function that closes over other compiled ones
+    assert sampling._compiled_kernel().py_func.__closure__ is None
     generator = torch.Generator().manual_seed(0)
     clouds = [(torch.rand(3, 700, 3, generator=generator), 64),
               (torch.cat([torch.rand(2, 300, 3, generator=generator)] * 2, dim=1), 64),  # every point twice
