@@ -113,46 +113,53 @@ def _build_kernel():
         # The same float32 arithmetic as the PyTorch loop (cdist without the matmul expansion,
         # then sqrt) and the first maximum on ties: identical indices. Faster by skipping points
         # that cannot change: the points are grouped into leaves of LEAF_SIZE consecutive points
-        # in Morton (z-curve) order, each with its bounding box and the largest distance to the
-        # picked set among its points. A leaf is skipped when its box is farther from the new
-        # pick than that largest distance (with a 1e-5 margin for float32 rounding): none of its
-        # distances could shrink. 20,000 -> 1,024 points about 6x faster than one pass over all points.
+        # along a z-curve (Morton order of a 32^3 grid over the bounding box), each leaf with its
+        # bounding box and the largest distance to the picked set among its points. A leaf is
+        # skipped when its box is farther from the new pick than that largest distance (with a
+        # 1e-5 margin for float32 rounding): none of its distances could shrink. 20,000 -> 1,024
+        # points about 6x faster than one pass over all points. Plain loops only (a counting sort,
+        # no np.sort): numba compiles this in about a second.
         batch, count, _ = xyz.shape
         out = np.empty((batch, npoint), dtype=np.int64)
         leaves = (count + LEAF_SIZE - 1) // LEAF_SIZE
-        code = np.empty(count, dtype=np.int64)
+        cells = 1 << 15
+        code, order, position = np.empty(count, np.int64), np.empty(count, np.int64), np.empty(count, np.int64)
+        starts = np.empty(cells + 1, np.int64)
+        x, y, z = np.empty(count, np.float32), np.empty(count, np.float32), np.empty(count, np.float32)
+        min_dist, leaf_max = np.empty(count, np.float32), np.empty(leaves, np.float32)
+        box = np.empty((leaves, 6))  # per leaf: x min, x max, y min, y max, z min, z max
         low, scale = np.empty(3), np.empty(3)
         for b in range(batch):
-            # z-curve order of a 1024^3 grid over the cloud's bounding box
             for axis in range(3):
                 low[axis] = xyz[b, :, axis].min()
                 extent = xyz[b, :, axis].max() - low[axis]
-                scale[axis] = 1023.0 / extent if extent > 0 else 0.0
-            code[:] = 0
+                scale[axis] = 31.0 / extent if extent > 0 else 0.0
+            starts[:] = 0
             for j in range(count):
+                cell = 0
                 for axis in range(3):
-                    q = np.int64((xyz[b, j, axis] - low[axis]) * scale[axis])  # 10 bits, spread to every third
-                    q = (q | (q << 16)) & 0x030000FF
+                    q = np.int64((xyz[b, j, axis] - low[axis]) * scale[axis])  # 5 bits, spread to every third
                     q = (q | (q << 8)) & 0x0300F00F
                     q = (q | (q << 4)) & 0x030C30C3
                     q = (q | (q << 2)) & 0x09249249
-                    code[j] |= q << axis
-            order = np.argsort(code)
-            bounds = np.minimum(np.arange(leaves + 1) * LEAF_SIZE, count)
-            x, y, z = np.empty(count, np.float32), np.empty(count, np.float32), np.empty(count, np.float32)
-            box = np.empty((leaves, 6))  # per leaf: x min, x max, y min, y max, z min, z max
+                    cell |= q << axis
+                code[j] = cell
+                starts[cell + 1] += 1
+            for cell in range(cells):
+                starts[cell + 1] += starts[cell]
+            for j in range(count):  # stable: ascending indices within a cell
+                order[starts[code[j]]] = j
+                starts[code[j]] += 1
+            for j in range(count):
+                position[order[j]] = j
+                x[j], y[j], z[j] = xyz[b, order[j], 0], xyz[b, order[j], 1], xyz[b, order[j], 2]
+                min_dist[j] = np.inf
             for leaf in range(leaves):
-                lo, hi = bounds[leaf], bounds[leaf + 1]
-                order[lo:hi] = np.sort(order[lo:hi])  # ascending inside a leaf: ties go to the lowest index
-                for j in range(lo, hi):
-                    x[j], y[j], z[j] = xyz[b, order[j], 0], xyz[b, order[j], 1], xyz[b, order[j], 2]
+                lo, hi = leaf * LEAF_SIZE, min((leaf + 1) * LEAF_SIZE, count)
                 box[leaf, 0], box[leaf, 1] = x[lo:hi].min(), x[lo:hi].max()
                 box[leaf, 2], box[leaf, 3] = y[lo:hi].min(), y[lo:hi].max()
                 box[leaf, 4], box[leaf, 5] = z[lo:hi].min(), z[lo:hi].max()
-            position = np.empty(count, dtype=np.int64)
-            position[order] = np.arange(count)
-            min_dist = np.full(count, np.inf, dtype=np.float32)
-            leaf_max = np.full(leaves, np.inf, dtype=np.float32)
+                leaf_max[leaf] = np.inf
             far = start[b]
             out[b, 0] = far
             for i in range(1, npoint):
@@ -166,7 +173,7 @@ def _build_kernel():
                     largest = np.float64(leaf_max[leaf])
                     if not (gx * gx + gy * gy + gz * gz) * (1 - 1e-5) > largest * largest:
                         largest_here = np.float32(-1.0)
-                        for j in range(bounds[leaf], bounds[leaf + 1]):
+                        for j in range(leaf * LEAF_SIZE, min((leaf + 1) * LEAF_SIZE, count)):
                             dx, dy, dz = x[j] - cx, y[j] - cy, z[j] - cz
                             d = np.sqrt(np.float32(dx * dx + dy * dy + dz * dz))
                             if d < min_dist[j]:
@@ -179,10 +186,9 @@ def _build_kernel():
                 far = count
                 for leaf in range(leaves):  # the lowest index holding the maximum
                     if leaf_max[leaf] == best:
-                        for j in range(bounds[leaf], bounds[leaf + 1]):
-                            if min_dist[j] == best:
-                                far = min(far, order[j])
-                                break
+                        for j in range(leaf * LEAF_SIZE, min((leaf + 1) * LEAF_SIZE, count)):
+                            if min_dist[j] == best and order[j] < far:
+                                far = order[j]
                 out[b, i] = far
         return out
 
