@@ -9,9 +9,9 @@ Built on FastAPI (request parsing, JSON errors, OpenAPI docs at /docs) served by
 usual pair for Python model services; both are the ``serve`` extra. The model is loaded once;
 concurrent requests wait in a bounded queue and are micro-batched: a worker takes up to
 ``max_batch`` requests (waiting at most ``max_wait_ms`` for more, and only while other requests
-are on their way: being read, parsed or prepared; a lone request is scored at once), groups those with the same
-options and scores each group in one forward pass, in a thread, so the server keeps answering
-while it computes. Each request's own work before the model (reading the file, normalising,
+are on their way: being read, parsed or prepared; a lone request is scored at once), groups
+those with the same options and scores each group in one forward pass, in a thread, so the
+server keeps answering while it computes. Each request's own work before the model (reading the file, normalising,
 sampling) runs in a thread of its own as soon as it arrives, beside the batch in progress. When
 ``max_queue`` requests are in flight, the next one is answered 503 with Retry-After; limits on body size, points,
 number and length of queries answer 413 / 422 with a JSON message naming the limit; bad input
