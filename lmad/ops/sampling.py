@@ -81,7 +81,7 @@ def _next_farthest(flat_xyz, centre_index, xyz, min_dist) -> torch.Tensor:
 _KERNEL = []  # [kernel or None], filled on first use
 _CALLS = [0]
 # Importing numba and loading the cached kernel takes about 0.4 s: more than a single prediction's
-# sampling (20k -> 1,024 points: 65 ms in PyTorch, 23 ms compiled). So the kernel is loaded for a
+# sampling (20k -> 1,024 points: 65 ms in PyTorch, under 10 ms compiled). So the kernel is loaded for a
 # large call, or from the 16th call of a process on (a prediction makes about 4: training, a service
 # or a folder of files gets it).
 COMPILE_WORK = 1 << 26  # batch x N x npoint
