@@ -162,21 +162,35 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import os
 
     from lmad.predict import AffordanceDetector
-    from lmad.serve import TOKEN_ENVIRONMENT, ServeLimits, check_binding, serve
+    from lmad.serve import TOKEN_ENVIRONMENT, check_binding, serve
 
     token = args.token or os.environ.get(TOKEN_ENVIRONMENT) or None
     check_binding(args.host, token)  # before the model loads
-    limits = ServeLimits(max_body_bytes=args.max_body_mb * 1024 * 1024, max_points=args.max_points,
-                         max_queries=args.max_queries, max_batch=args.max_batch, max_queue=args.max_queue)
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device)
-    serve(detector, args.host, args.port, token, limits)
+    serve(detector, args.host, args.port, token, serve_limits(args))
     return 0
+
+
+def serve_limits(args: argparse.Namespace):
+    """The ServeLimits that `lmad serve`'s options ask for."""
+    from lmad.serve import ServeLimits
+
+    return ServeLimits(max_body_bytes=args.max_body_mb * 1024 * 1024, max_points=args.max_points,
+                       max_queries=args.max_queries, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+                       max_queue=args.max_queue)
 
 
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
 
@@ -261,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_argument("--checkpoint", help="checkpoint folder (default: the model shipped with lmad)")
     service.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     service.add_argument("--max-batch", type=_positive_int, default=8, help="clouds per forward pass (default 8)")
+    service.add_argument("--max-wait-ms", type=_non_negative, default=10.0,
+                         help="how long a batch waits for requests still being read or prepared (default 10)")
     service.add_argument("--max-queue", type=_positive_int, default=64, help="waiting requests before 503 (default 64)")
     service.add_argument("--max-points", type=_positive_int, default=2_000_000, help="points per request")
     service.add_argument("--max-queries", type=_positive_int, default=32, help="queries per request")

@@ -208,3 +208,14 @@ def test_requests_in_preparation_count_towards_the_limit_and_always_leave_it(det
     after_failure, status, results, in_flight = asyncio.run(scenario())
     assert after_failure == 0 and status == 503 and in_flight == 0
     np.testing.assert_allclose(results[1].scores, detector(cloud(seed=1), ["grasp"]).scores, atol=1e-5)
+
+
+def test_serve_options_become_the_limits():
+    from lmad.cli import build_parser, serve_limits
+
+    parser = build_parser()
+    limits = serve_limits(parser.parse_args(["serve", "--max-batch", "4", "--max-wait-ms", "25", "--max-body-mb", "2"]))
+    assert (limits.max_batch, limits.max_wait_ms, limits.max_body_bytes) == (4, 25.0, 2 * 1024 * 1024)
+    assert serve_limits(parser.parse_args(["serve"])) == ServeLimits()  # the CLI's defaults are the service's
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--max-wait-ms", "-1"])
