@@ -3,7 +3,8 @@
     python benchmarks/serve_load.py                 # 3 x 30 s, writes the README table
     python benchmarks/serve_load.py --seconds 10 --no-readme
 
-Starts the server on loopback (the shipped model, default settings) in its own process, then for
+Starts the server on loopback (the shipped model; default settings but `--max-batch 16`, as many as
+the most clients; `--max-batch` changes it) in its own process, then for
 each concurrency level runs that many client threads for a bounded time. Each client sends, in a
 seeded order, the example objects of `examples/` (file uploads: two meshes, two real depth
 scans; and one as JSON points) and, one request in five, a bad request (broken JSON, too many
