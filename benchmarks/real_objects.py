@@ -4,6 +4,7 @@ label-free checks on real meshes, and one contact sheet to look at.
     python benchmarks/real_objects.py                                   # shipped model: scores + sheet
     python benchmarks/real_objects.py --checkpoint runs/x/best --label x --scores-only
     python benchmarks/real_objects.py --readme                          # README table from the results
+    python benchmarks/real_objects.py --readme --labels "before,shipped"  # only these columns, in order
 
 Every object is asked the 18 affordance names, y-up, and read per query: a query's region is
 the points whose score reaches the threshold (0.5), whatever else they are.
@@ -349,6 +350,7 @@ def main(argv=None):
     parser.add_argument("--scores-only", action="store_true", help="no contact sheet")
     parser.add_argument("--tta", type=int, default=1, help="test-time augmentation views (AffordanceDetector tta)")
     parser.add_argument("--readme", action="store_true", help="only write the README table from saved results")
+    parser.add_argument("--labels", help="with --readme: comma-separated runs for the table, in order (default: all)")
     args = parser.parse_args(argv)
     import json
 
@@ -359,8 +361,13 @@ def main(argv=None):
     if args.readme:
         from readme_tables import write_readme_table
 
-        write_readme_table("real-objects-table", readme_table(saved["runs"]))
-        print(readme_table(saved["runs"]))
+        labels = args.labels.split(",") if args.labels else list(saved["runs"])
+        missing = [label for label in labels if label not in saved["runs"]]
+        if missing:
+            raise SystemExit(f"no saved run named {missing} in {results_path}; saved: {list(saved['runs'])}")
+        table = readme_table({label: saved["runs"][label] for label in labels})
+        write_readme_table("real-objects-table", table)
+        print(table)
         return
     from lmad.predict import AffordanceDetector
 

@@ -244,7 +244,7 @@ def knife(rng):
         top_here = np.interp(p[:, 0], x, top + width / 2)
         return (p[:, 1] - edge <= 0.35 * np.maximum(top_here - edge, 0.02)) & (p[:, 0] > blade_len * 0.3) & (p[:, 0] < tip_x)
 
-    handle_h = width * u(rng, 0.45, 0.7)
+    handle_h = width * u(rng, 0.45, 1.2)  # real handles are often as wide as the blade, or wider
     handle_y = width / 2 - width * 0.45
     handle = box((-handle_len / 2, handle_y, 0), (handle_len, handle_h, handle_h * u(rng, 0.5, 0.8)))
     parts = [
@@ -690,12 +690,46 @@ def racket(rng):
     return parts
 
 
+def guitar(rng):
+    """An acoustic or electric guitar (or a violin, ukulele, mandolin: the same parts in other
+    proportions), built along x with the body in the xy plane: ``grasp`` the neck."""
+    kind = pick(rng, ["acoustic", "electric", "small"])
+    lower, upper = u(rng, 0.3, 0.42), None
+    upper = lower * u(rng, 0.7, 0.9)
+    gap = (lower + upper) * u(rng, 0.55, 0.75)  # distance between the two bouts' centres
+    depth = {"acoustic": u(rng, 0.18, 0.3), "electric": u(rng, 0.07, 0.12), "small": u(rng, 0.12, 0.2)}[kind]
+    neck_len = (2 * lower + gap) * ({"acoustic": u(rng, 0.8, 1.1), "electric": u(rng, 0.9, 1.2),
+                                     "small": u(rng, 0.6, 0.9)}[kind])
+    neck_w, neck_t = u(rng, 0.09, 0.14), u(rng, 0.05, 0.09)
+    # body outline: the union of two discs (lower bout at x = 0, upper bout at x = gap) seen from
+    # the waist, where both overlap, so the outline is star-shaped around it
+    waist = gap * lower / (lower + upper)
+    angles = np.linspace(0, 2 * np.pi, 49)[:-1]
+    rays = np.c_[np.cos(angles), np.sin(angles)]
+    reach = np.zeros(len(angles))
+    for centre_x, radius in [(0.0, lower), (gap, upper)]:
+        offset = waist - centre_x  # the waist relative to this disc's centre, along x
+        along = rays[:, 0] * offset
+        reach = np.maximum(reach, -along + np.sqrt(np.maximum(along**2 - offset**2 + radius**2, 0)))
+    outline = np.c_[waist + reach * rays[:, 0], reach * rays[:, 1]]
+    body = slab(outline, depth)
+    body_end = gap + upper
+    neck = box((body_end + neck_len / 2 - 0.05, 0, depth * 0.25), (neck_len + 0.1, neck_w, neck_t))
+    head_len = u(rng, 0.18, 0.3)
+    head = box((body_end + neck_len + head_len / 2, 0, depth * 0.25), (head_len, neck_w * u(rng, 1.3, 1.9), neck_t * 0.8))
+    return [
+        Part("body", body, {}),
+        Part("neck", neck, {"grasp": lambda p: p[:, 0] > body_end + 0.05}),
+        Part("headstock", head, {}),
+    ]
+
+
 GENERATORS: dict[str, Callable[[np.random.Generator], list[Part]]] = {
     "Bag": bag, "Bed": bed, "Bowl": bowl, "Clock": clock, "Dishwasher": dishwasher, "Display": display,
     "Door": door, "Earphone": earphone, "Faucet": faucet, "Hat": hat, "StorageFurniture": storage_furniture,
     "Bottle": bottle, "Keyboard": keyboard, "Knife": knife, "Laptop": laptop, "Microwave": microwave, "Mug": mug,
     "Refrigerator": refrigerator, "Chair": chair, "Scissors": scissors, "Table": table, "TrashCan": trash_can,
-    "Vase": vase, "Lamp": lamp, "Pan": pan, "Hammer": hammer, "Racket": racket,
+    "Vase": vase, "Lamp": lamp, "Pan": pan, "Hammer": hammer, "Racket": racket, "Guitar": guitar,
 }
 
 # 3D AffordanceNet's category -> affordances (exact)
@@ -724,7 +758,7 @@ REAL_CATEGORY_COUNTS: dict[str, int] = {
 # that are not in 3D AffordanceNet. Scores are per query, so `grasp` may overlap `move`.
 EXTRA_CATEGORY_AFFORDANCES: dict[str, tuple[str, ...]] = {
     "Chair": ("grasp",), "Lamp": ("grasp",), "Pan": ("contain", "grasp", "pourable"), "Hammer": ("grasp",),
-    "Racket": ("grasp",),
+    "Racket": ("grasp",), "Guitar": ("grasp",),
 }
 CATEGORY_AFFORDANCES: dict[str, tuple[str, ...]] = {
     category: AFFORDANCENET_CATEGORY_AFFORDANCES.get(category, ()) + EXTRA_CATEGORY_AFFORDANCES.get(category, ())
