@@ -694,7 +694,7 @@ def guitar(rng):
     """An acoustic or electric guitar (or a violin, ukulele, mandolin: the same parts in other
     proportions), built along x with the body in the xy plane: ``grasp`` the neck."""
     kind = pick(rng, ["acoustic", "electric", "small"])
-    lower, upper = u(rng, 0.3, 0.42), None
+    lower = u(rng, 0.3, 0.42)
     upper = lower * u(rng, 0.7, 0.9)
     gap = (lower + upper) * u(rng, 0.55, 0.75)  # distance between the two bouts' centres
     depth = {"acoustic": u(rng, 0.18, 0.3), "electric": u(rng, 0.07, 0.12), "small": u(rng, 0.12, 0.2)}[kind]
@@ -716,7 +716,8 @@ def guitar(rng):
     body_end = gap + upper
     neck = box((body_end + neck_len / 2 - 0.05, 0, depth * 0.25), (neck_len + 0.1, neck_w, neck_t))
     head_len = u(rng, 0.18, 0.3)
-    head = box((body_end + neck_len + head_len / 2, 0, depth * 0.25), (head_len, neck_w * u(rng, 1.3, 1.9), neck_t * 0.8))
+    head_size = (head_len, neck_w * u(rng, 1.3, 1.9), neck_t * 0.8)
+    head = box((body_end + neck_len + head_len / 2, 0, depth * 0.25), head_size)
     return [
         Part("body", body, {}),
         Part("neck", neck, {"grasp": lambda p: p[:, 0] > body_end + 0.05}),
