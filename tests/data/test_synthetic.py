@@ -185,6 +185,7 @@ def test_knife_handles_are_36_to_60_percent_of_the_length_and_cut_is_an_edge_ban
         cut = region_masks(points, part_index, parts, ["cut"])["cut"]
         on_blade = part_index == 0
         assert 0.05 < cut[on_blade].mean() < 0.5  # a band, not the blade
+        assert points[cut, 1].mean() < points[on_blade, 1].mean()  # along the lower (sharp) edge
 
 
 def test_guitar_body_outline_is_two_bouts_and_a_waist():
