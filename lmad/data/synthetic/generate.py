@@ -27,12 +27,13 @@ AFFORDANCES = AFFORDANCE_CLASSES[:NONE_INDEX]
 # 3D AffordanceNet, has scissors lying flat and knives flat, on an edge or upright. A pose is
 # (probability, axis, degrees), applied after the region tests, before normalisation.
 # Knives (and the other tools built along x) also stand upright blade-up, as real ones are stored.
+# Guitars mostly lie flat (body down), as a guitar on a table or floor is scanned.
 POSES = {
-    "Knife": [(0.3, "x", 90.0), (0.2, "x", 0.0), (0.25, "z", 90.0), (0.25, "z", -90.0)],
+    "Knife": [(0.4, "x", 90.0), (0.25, "x", 0.0), (0.25, "z", 90.0), (0.1, "z", -90.0)],
     "Scissors": [(0.8, "x", 90.0), (0.2, "x", 0.0)],
     "Hammer": [(0.5, "x", 90.0), (0.2, "x", 0.0), (0.2, "z", 90.0), (0.1, "z", -90.0)],
     "Racket": [(0.6, "x", 90.0), (0.2, "x", 0.0), (0.2, "z", 90.0)],
-    "Guitar": [(0.35, "z", 90.0), (0.3, "x", 90.0), (0.2, "x", 0.0), (0.15, "z", -90.0)],
+    "Guitar": [(0.6, "x", 90.0), (0.15, "x", 0.0), (0.15, "z", 90.0), (0.1, "z", -90.0)],
 }
 
 
