@@ -29,7 +29,7 @@ from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model
 from lmad.models.point_tokens import AffineTokens, PointTokenProjection
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
-from lmad.ops import canonical_yaw, farthest_point_sample, gather_points, knn
+from lmad.ops import farthest_point_sample, gather_points, knn
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
 LANGUAGE_MODEL_PREFIX = "query_module.language_model."  # state-dict names of the pretrained LM
@@ -63,10 +63,6 @@ class LMADConfig:
         head_width: width e of the per-query head's MLP.
         objective: what the logits are trained for: ``"bce_dice"`` (one sigmoid per query,
             multi-label) or ``"cross_entropy"`` (a softmax over the class set, OpenAD's).
-        canonical_yaw: turn each cloud about the up axis into its own heading before the
-            backbone (``lmad.ops.canonical_yaw``), so that the scores do not depend on which way
-            the object faces and training need not cover every heading (our choice for the CPU
-            budget, not the paper's; off by default and in checkpoints trained without it).
     """
 
     name: str = "lmad"
@@ -81,7 +77,6 @@ class LMADConfig:
     head: str = "per_query"
     head_width: int = 128
     objective: str = "bce_dice"
-    canonical_yaw: bool = False
 
     def __post_init__(self):
         for name, allowed in (("architecture", ARCHITECTURES), ("head", HEADS), ("objective", OBJECTIVES)):
@@ -157,8 +152,6 @@ class LMAD(nn.Module):
         """points: (B, N, 3) -> point tokens h (B, N, d), in factored form (``.materialize()``)."""
         if points.dim() != 3 or points.shape[-1] != 3:
             raise ValueError(f"points must have shape (B, N, 3), got {tuple(points.shape)}")
-        if self.config.canonical_yaw:
-            points = canonical_yaw(points)
         return self.projection(self.backbone(points, generator))
 
     def forward(self, points: torch.Tensor, queries: list[str], return_attention: bool = False,

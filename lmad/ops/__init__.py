@@ -9,16 +9,13 @@ samples it picks, which is sequential by definition.
     knn                    (B, S, 3), (B, N, 3) -> (B, S, k) distances and indices
     gather_points          (B, N, C), (B, ...) -> (B, ..., C)
     three_nn_interpolate   (B, N, 3), (B, S, 3), (B, S, C) -> (B, N, C)
-    canonical_yaw          (B, N, 3) -> (B, N, 3) turned about y into the cloud's own heading
 """
 
 from lmad.ops.neighbors import ball_query, ball_query_from_distances, gather_points, knn, pairwise_distance
 from lmad.ops.sampling import farthest_point_sample
 from lmad.ops.interpolation import three_nn_interpolate
-from lmad.ops.heading import canonical_yaw
 
 __all__ = [
-    "canonical_yaw",
     "farthest_point_sample",
     "ball_query",
     "ball_query_from_distances",

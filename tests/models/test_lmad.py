@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lmad import LMAD, available_models, build_model
-from lmad.models import AffordanceQueryModule, LanguageModelNotFoundError, LMADConfig, load_language_model
+from lmad.models import AffordanceQueryModule, LanguageModelNotFoundError, load_language_model
 
 QUERIES = ["grasp", "contain", "wrap_grasp", "where to sit", "none"]
 
@@ -297,18 +297,3 @@ def test_tokenized_query_lists_are_cached_within_a_bound(tiny_model_overrides):
     assert len(model._token_cache) == TOKEN_CACHE_SIZE
     again = model.tokenize(["grasp", "cut"], torch.device("cpu"))  # dropped, then tokenized anew
     assert all(torch.equal(a, b) for a, b in zip(first, again))
-
-
-def test_canonical_yaw_makes_scores_independent_of_the_heading(tiny_model_overrides):
-    turn = torch.tensor([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])  # 90 degrees about y
-    points = torch.rand(2, 48, 3) * torch.tensor([1.0, 0.5, 0.4]) - 0.3  # longer along x, off-centre
-    turned = points @ turn.T
-    torch.manual_seed(1)
-    model = _trained_looking(build_model("lmad", canonical_yaw=True, **tiny_model_overrides))
-    torch.manual_seed(1)
-    plain = _trained_looking(build_model("lmad", **tiny_model_overrides))
-    with torch.no_grad():
-        assert torch.allclose(model(points, QUERIES), model(turned, QUERIES), atol=1e-4)
-        assert not torch.allclose(plain(points, QUERIES), plain(turned, QUERIES), atol=1e-3)
-    assert LMADConfig.from_dict(model.config.to_dict()).canonical_yaw
-    assert not LMADConfig().canonical_yaw  # checkpoints trained without it load unchanged

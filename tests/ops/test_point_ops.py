@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmad.ops import ball_query, canonical_yaw, farthest_point_sample, gather_points, knn, three_nn_interpolate
+from lmad.ops import ball_query, farthest_point_sample, gather_points, knn, three_nn_interpolate
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -230,55 +230,3 @@ def test_farthest_point_sampling_runs_without_numba(monkeypatch):
     xyz = torch.rand(2, 200, 3, generator=torch.Generator().manual_seed(1))
     picked = farthest_point_sample(xyz, 50)
     assert picked.shape == (2, 50) and all(len(set(row.tolist())) == 50 for row in picked)
-
-
-# ---- canonical heading ------------------------------------------------------------------------
-
-def _turn_about_y(xyz: torch.Tensor, angle: float) -> torch.Tensor:
-    c, s = np.cos(angle), np.sin(angle)
-    rotation = torch.tensor([[c, 0, s], [0, 1, 0], [-s, 0, c]], dtype=xyz.dtype)
-    return xyz @ rotation.T
-
-
-def _guitar_like(batch: int, seed: int = 0) -> torch.Tensor:
-    """Clouds longer along one horizontal axis, with a long thin tail on one side of it."""
-    g = torch.Generator().manual_seed(seed)
-    body = torch.rand(batch, 300, 3, generator=g, dtype=torch.float64) * torch.tensor([0.8, 0.2, 0.6]) - 0.4
-    neck = torch.rand(batch, 100, 3, generator=g, dtype=torch.float64) * torch.tensor([1.0, 0.1, 0.1])
-    neck[..., 0] += 0.4
-    return torch.cat([body, neck], dim=1)
-
-
-def test_canonical_yaw_is_the_same_for_any_heading_of_the_input():
-    clouds = _guitar_like(3)
-    canonical = canonical_yaw(clouds)
-    for angle in (0.3, 1.9, np.pi, 4.4):
-        assert torch.allclose(canonical_yaw(_turn_about_y(clouds, angle)), canonical, atol=1e-9)
-    # float32 in, float32 out, the same to float32 rounding
-    assert torch.allclose(canonical_yaw(_turn_about_y(clouds, 2.5).float()), canonical.float(), atol=1e-5)
-
-
-def test_canonical_yaw_turns_the_long_axis_and_the_long_tail_to_plus_x():
-    clouds = _turn_about_y(_guitar_like(2, seed=1), 2.2)
-    canonical = canonical_yaw(clouds)
-    plan = canonical[..., [0, 2]] - canonical[..., [0, 2]].mean(1, keepdim=True)
-    covariance = plan.transpose(1, 2) @ plan
-    assert torch.all(covariance[:, 0, 1].abs() < 1e-9 * covariance[:, 0, 0])  # principal axes are x and z
-    assert torch.all(covariance[:, 0, 0] > covariance[:, 1, 1])  # x the longer
-    assert torch.all(plan[..., 0].pow(3).sum(1) > 0)  # the neck toward +x
-    assert torch.all(canonical[..., :, 0].argmax(1) >= 300)  # the farthest +x point is on the neck
-
-
-def test_canonical_yaw_is_a_rotation_about_y_never_a_mirror():
-    clouds = _guitar_like(2, seed=2)
-    canonical = canonical_yaw(clouds)
-    assert torch.equal(canonical[..., 1], clouds[..., 1])
-    for b in range(2):  # canonical = clouds @ R.T with R orthogonal, det +1
-        solution = torch.linalg.lstsq(clouds[b], canonical[b]).solution  # (3, 3) = R.T
-        assert torch.allclose(solution @ solution.T, torch.eye(3, dtype=solution.dtype), atol=1e-9)
-        assert torch.det(solution) == pytest.approx(1.0, abs=1e-9)
-    mirrored = clouds * torch.tensor([-1.0, 1.0, 1.0], dtype=clouds.dtype)
-    # a mirror image cannot be turned onto the original: the tail keeps +x, the body flips in z
-    assert not torch.allclose(canonical_yaw(mirrored), canonical, atol=1e-3)
-    with pytest.raises(ValueError, match=r"\(B, N, 3\)"):
-        canonical_yaw(clouds[0])
