@@ -13,11 +13,12 @@ Each layer is a shared 1x1 "conv" + BatchNorm + ReLU. They are written as ``nn.L
 channels-last tensors, which is the same arithmetic and parameter count as the usual ``Conv2d``
 with kernel 1 but runs as one matrix product without layout changes.
 
-Two exact rewrites make it faster than most public PointNet++ code (see ``benchmarks/``):
-one distance matrix per SA level shared by its radii, with a linear-time ball query; and where
-a branch's first layer is wider at the input than at the output (SA2), that layer is applied to
+Exact rewrites make it faster than most public PointNet++ code (see ``benchmarks/``): one
+neighbour search per SA level for all its radii (:func:`lmad.ops.ball_query_radii`); where a
+branch's first layer is wider at the input than at the output (SA2), that layer is applied to
 the N source points before grouping instead of to the S*k grouped copies:
-``W [p_j - c; f_j] + b = (W_p p_j + W_f f_j) - W_p c + b``.
+``W [p_j - c; f_j] + b = (W_p p_j + W_f f_j) - W_p c + b``; and a branch's last ReLU runs after
+its max-pool (ReLU is increasing, so the two commute), on S rows instead of S*k.
 """
 
 from __future__ import annotations
@@ -27,13 +28,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from lmad.ops import (
-    ball_query_from_distances,
-    farthest_point_sample,
-    gather_points,
-    pairwise_distance,
-    three_nn_interpolate,
-)
+from lmad.ops import ball_query_radii, farthest_point_sample, gather_points, three_nn_interpolate
 
 
 @dataclass
@@ -116,7 +111,24 @@ class PointwiseMLP(nn.Module):
     def forward(self, x: torch.Tensor, skip_first_linear: bool = False) -> torch.Tensor:
         """x: (..., C_in) -> (..., C_out). ``skip_first_linear``: x already went through it."""
         shape = x.shape[:-1]
-        x = x.reshape(-1, x.shape[-1])
+        x = self._layers(x.reshape(-1, x.shape[-1]), skip_first_linear)
+        return x.view(*shape, x.shape[-1])
+
+    def forward_max_pooled(self, x: torch.Tensor, skip_first_linear: bool = False) -> torch.Tensor:
+        """x: (M, k, C_in) -> (M, C_out): the layers, then the max over k. Equal to
+        ``forward(x).amax(1)``, with the last ReLU after the max (ReLU is increasing, so the two
+        commute): a pass over the (M * k, C) tensor saved forward and backward."""
+        rows, k, _ = x.shape
+        x = self._layers(x.reshape(rows * k, -1), skip_first_linear, last_relu=False)
+        x = x.view(rows, k, -1)
+        # with autograd `max`, whose backward routes the gradient by index (`amax` would use an
+        # equality mask over the whole tensor)
+        pooled = x.max(dim=1).values if torch.is_grad_enabled() and x.requires_grad else x.amax(dim=1)
+        return torch.relu_(pooled)
+
+    def _layers(self, x: torch.Tensor, skip_first_linear: bool, last_relu: bool = True) -> torch.Tensor:
+        """The layers on rows x: (R, C_in) -> (R, C_out); the last one's ReLU only if ``last_relu``."""
+        last = len(self.linears) - 1
         for i, (linear, norm) in enumerate(zip(self.linears, self.norms)):
             if i == 0 and skip_first_linear:
                 x = norm(x)
@@ -127,22 +139,15 @@ class PointwiseMLP(nn.Module):
                 # save a pass over the largest tensors of the network.
                 weight, bias = _fold_batch_norm(linear, norm)
                 x = torch.addmm(bias, x, weight.T)
-            x = torch.relu_(x)  # in place: BatchNorm's backward needs its input, not its output
-        return x.view(*shape, x.shape[-1])
+            if last_relu or i < last:
+                x = torch.relu_(x)  # in place: BatchNorm's backward needs its input, not its output
+        return x
 
 
 def _fold_batch_norm(linear: nn.Linear, norm: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
     """Weight and bias of ``norm(linear(x))`` with the norm's running statistics."""
     scale = norm.weight * torch.rsqrt(norm.running_var + norm.eps)
     return linear.weight * scale[:, None], (linear.bias - norm.running_mean) * scale + norm.bias
-
-
-def _max_over(x: torch.Tensor, dim: int, keepdim: bool = False) -> torch.Tensor:
-    """Max-pool: ``amax`` without autograd (no indices to keep); with autograd ``max``, whose
-    backward routes the gradient by index instead of an equality mask over the whole tensor."""
-    if torch.is_grad_enabled() and x.requires_grad:
-        return x.max(dim=dim, keepdim=keepdim).values
-    return x.amax(dim=dim, keepdim=keepdim)
 
 
 class SetAbstractionMSG(nn.Module):
@@ -166,7 +171,6 @@ class SetAbstractionMSG(nn.Module):
         """xyz (B, N, 3), features (B, N, C) -> centres (B, S, 3), features (B, S, C_out)."""
         batch, num_points, _ = xyz.shape
         centres = gather_points(xyz, farthest_point_sample(xyz, self.num_centers, generator))
-        distance = pairwise_distance(centres, xyz)  # (B, S, N), shared by all radii
         flat_centres = centres.reshape(-1, 3)
         flat_inputs = torch.cat([xyz, features], dim=-1).reshape(batch * num_points, -1)
         offsets = (torch.arange(batch, device=xyz.device) * num_points).view(batch, 1, 1)
@@ -174,10 +178,11 @@ class SetAbstractionMSG(nn.Module):
         # cache (measured 2x faster on CPU); with autograd every activation is kept anyway.
         inference = not torch.is_grad_enabled()
         pooled = []
-        for branch, radius, k, early in zip(
-            self.branches, self.radii, self.num_neighbors, self.first_layer_before_grouping
+        neighbors_per_radius = ball_query_radii(centres, xyz, self.radii, self.num_neighbors)  # (B, S, k) each
+        for branch, neighbors, k, early in zip(
+            self.branches, neighbors_per_radius, self.num_neighbors, self.first_layer_before_grouping
         ):
-            neighbors = (ball_query_from_distances(distance, radius, k) + offsets).view(-1, k)  # (B*S, k)
+            neighbors = (neighbors + offsets).view(-1, k)  # (B*S, k) rows of flat_inputs
             source = branch.linears[0](flat_inputs) if early else flat_inputs
             chunk = max(1, _INFERENCE_CHUNK_ROWS // k) if inference else len(neighbors)
             pooled.append(torch.cat([
@@ -193,11 +198,9 @@ class SetAbstractionMSG(nn.Module):
         if early:
             # W [p - c; f] + b = (W [p; f] + b) - W_p c: the first layer already ran on the points.
             grouped = grouped - (centres @ branch.linears[0].weight[:, :3].T).unsqueeze(1)
-            out = branch(grouped, skip_first_linear=True)
         else:
             grouped[..., :3] -= centres.unsqueeze(1)  # absolute -> relative coordinates
-            out = branch(grouped)
-        return _max_over(out, dim=1)
+        return branch.forward_max_pooled(grouped, skip_first_linear=early)
 
 
 class SetAbstractionGroupAll(nn.Module):
@@ -213,8 +216,8 @@ class SetAbstractionGroupAll(nn.Module):
         self, xyz: torch.Tensor, features: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """xyz (B, N, 3), features (B, N, C) -> origin (B, 1, 3), features (B, 1, C_out)."""
-        out = self.mlp(torch.cat([xyz, features], dim=-1))
-        return xyz.new_zeros(xyz.shape[0], 1, 3), _max_over(out, dim=1, keepdim=True)
+        pooled = self.mlp.forward_max_pooled(torch.cat([xyz, features], dim=-1))
+        return xyz.new_zeros(xyz.shape[0], 1, 3), pooled.unsqueeze(1)
 
 
 class FeaturePropagation(nn.Module):

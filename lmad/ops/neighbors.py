@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+from lmad.ops.compiled import compiled_kernel, worth_compiling
 
 
 def pairwise_distance(query: torch.Tensor, xyz: torch.Tensor) -> torch.Tensor:
@@ -55,6 +58,77 @@ def ball_query_from_distances(distance: torch.Tensor, radius: float, k: int) -> 
     return first_k
 
 
+def ball_query_radii(centers: torch.Tensor, xyz: torch.Tensor, radii: list[float], ks: list[int]) -> list[torch.Tensor]:
+    """:func:`ball_query` at several radii at once (the multi-scale grouping of PointNet++).
+
+    Args:
+        centers: (B, S, 3) float ball centres.
+        xyz: (B, N, 3) float, the points to search.
+        radii: R radii; ks: R neighbour counts.
+
+    Returns:
+        R tensors (B, S, k_r) long, each as :func:`ball_query_from_distances` returns. On CPU
+        with the compiled kernel (:mod:`lmad.ops.compiled`) one pass over the points finds all
+        radii's neighbours, with the distances computed in the same float32 arithmetic as
+        :func:`pairwise_distance`: the same indices; otherwise one distance matrix serves all radii.
+    """
+    if len(radii) != len(ks) or any(k < 1 for k in ks):
+        raise ValueError(f"need one k >= 1 per radius, got radii {radii} and ks {ks}")
+    batch, count = centers.shape[0], centers.shape[1]
+    if centers.device.type == "cpu" and centers.dtype == xyz.dtype == torch.float32 \
+            and worth_compiling(batch * count * xyz.shape[1]):
+        kernel = compiled_kernel("ball_query", _build_ball_query_kernel)
+        if kernel is not None:
+            found = kernel(centers.detach().contiguous().numpy(), xyz.detach().contiguous().numpy(),
+                           np.asarray(radii, dtype=np.float32), np.asarray(ks, dtype=np.int64))
+            return [torch.from_numpy(np.ascontiguousarray(found[r, :, :, :k])) for r, k in enumerate(ks)]
+    distance = pairwise_distance(centers, xyz)
+    return [ball_query_from_distances(distance, radius, k) for radius, k in zip(radii, ks)]
+
+
+def _build_ball_query_kernel():
+    import numba
+
+    @numba.njit(cache=True, nogil=True)
+    def ball_query_kernel(centers, xyz, radii, ks):  # pragma: no cover - compiled
+        # Per centre: its distances to all points (float32, computed as cdist computes them; a
+        # loop the compiler vectorises over coordinates laid out per axis), then per radius the
+        # first k_r points in index order with distance <= radius_r, padded with the first one
+        # found, or with the nearest point (the first minimum) when the ball is empty.
+        batch, num_centers, _ = centers.shape
+        count = xyz.shape[1]
+        out = np.empty((len(radii), batch, num_centers, ks.max()), dtype=np.int64)
+        x, y, z = np.empty(count, np.float32), np.empty(count, np.float32), np.empty(count, np.float32)
+        distance = np.empty(count, np.float32)
+        for b in range(batch):
+            for j in range(count):
+                x[j], y[j], z[j] = xyz[b, j, 0], xyz[b, j, 1], xyz[b, j, 2]
+            for s in range(num_centers):
+                cx, cy, cz = centers[b, s, 0], centers[b, s, 1], centers[b, s, 2]
+                for j in range(count):
+                    dx, dy, dz = x[j] - cx, y[j] - cy, z[j] - cz
+                    # cdist's CPU kernel sums the squares with fused multiply-adds: each step
+                    # rounds once to float32 (the product is exact in float64)
+                    squared = np.float32(np.float64(dx) * dx)
+                    squared = np.float32(np.float64(dy) * dy + squared)
+                    distance[j] = np.sqrt(np.float32(np.float64(dz) * dz + squared))
+                for r in range(len(radii)):
+                    found = 0
+                    for j in range(count):
+                        if distance[j] <= radii[r]:
+                            out[r, b, s, found] = j
+                            found += 1
+                            if found == ks[r]:
+                                break
+                    if found == 0:
+                        out[r, b, s, 0] = np.argmin(distance)
+                        found = 1
+                    out[r, b, s, found:ks[r]] = out[r, b, s, 0]
+        return out
+
+    return ball_query_kernel
+
+
 def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) -> torch.Tensor:
     """Neighbours of each centre within ``radius``, as PointNet++ groups them.
 
@@ -72,7 +146,9 @@ def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) 
     """
     _check_points(xyz, "xyz")
     _check_points(centers, "centers")
-    return ball_query_from_distances(pairwise_distance(centers, xyz), radius, k)
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    return ball_query_radii(centers, xyz, [radius], [k])[0]
 
 
 def knn(query: torch.Tensor, xyz: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,12 +8,10 @@ visits only the points whose distance to the picked set can shrink (``benchmarks
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import numpy as np
 import torch
 
+from lmad.ops.compiled import compiled_kernel, worth_compiling
 from lmad.ops.neighbors import pairwise_distance
 from lmad.runtime import single_threaded
 
@@ -43,7 +41,7 @@ def farthest_point_sample(
         farthest = torch.zeros(batch, dtype=torch.long, device=device)
     else:
         farthest = torch.randint(num_points, (batch,), generator=generator).to(device)
-    if device.type == "cpu" and xyz.dtype == torch.float32 and _worth_compiling(batch * num_points * npoint) \
+    if device.type == "cpu" and xyz.dtype == torch.float32 and worth_compiling(batch * num_points * npoint) \
             and _compiled_kernel() is not None:
         points = xyz.detach().contiguous().numpy()
         return torch.from_numpy(_compiled_kernel()(points, npoint, farthest.numpy()))
@@ -77,32 +75,12 @@ def _next_farthest(flat_xyz, centre_index, xyz, min_dist) -> torch.Tensor:
     return min_dist.argmax(-1)
 
 
-
-_KERNEL = []  # [kernel or None], filled on first use
-_CALLS = [0]
-# Importing numba and loading the cached kernel takes about 0.4 s: more than a single prediction's
-# sampling (20k -> 1,024 points: 65 ms in PyTorch, under 10 ms compiled). So the kernel is loaded for a
-# large call, or from the 16th call of a process on (a prediction makes about 4: training, a service
-# or a folder of files gets it).
-COMPILE_WORK = 1 << 26  # batch x N x npoint
-COMPILE_AFTER_CALLS = 16
 LEAF_SIZE = 48  # points per leaf of the compiled kernel (32-64 measured alike)
 
 
-def _worth_compiling(work: int) -> bool:
-    _CALLS[0] += 1
-    return bool(_KERNEL) or work >= COMPILE_WORK or _CALLS[0] >= COMPILE_AFTER_CALLS
-
-
 def _compiled_kernel():
-    """The numba kernel, compiled (or read from numba's cache) on first use; None without numba
-    or with ``LMAD_NO_NUMBA=1``."""
-    if not _KERNEL:
-        if os.environ.get("LMAD_NO_NUMBA") == "1" or importlib.util.find_spec("numba") is None:
-            _KERNEL.append(None)
-        else:
-            _KERNEL.append(_build_kernel())
-    return _KERNEL[0]
+    """The numba kernel, or None (see :mod:`lmad.ops.compiled`)."""
+    return compiled_kernel("farthest_point_sample", _build_kernel)
 
 
 def _build_kernel():
@@ -110,8 +88,9 @@ def _build_kernel():
 
     @numba.njit(cache=True, nogil=True)
     def farthest_point_kernel(xyz, npoint, start):  # pragma: no cover - compiled
-        # The same float32 arithmetic as the PyTorch loop (cdist without the matmul expansion,
-        # then sqrt) and the first maximum on ties: identical indices. Faster by skipping points
+        # The same float32 arithmetic as the PyTorch loop (cdist without the matmul expansion:
+        # the squares summed by fused multiply-adds, each rounded once to float32, then sqrt)
+        # and the first maximum on ties: identical indices. Faster by skipping points
         # that cannot change: the points are grouped into leaves of LEAF_SIZE consecutive points
         # along a z-curve (Morton order of a 32^3 grid over the bounding box), each leaf with its
         # bounding box and the largest distance to the picked set among its points. A leaf is
@@ -176,7 +155,9 @@ def _build_kernel():
                         largest_here = np.float32(-1.0)
                         for j in range(bounds[leaf], bounds[leaf + 1]):
                             dx, dy, dz = x[j] - cx, y[j] - cy, z[j] - cz
-                            d = np.sqrt(np.float32(dx * dx + dy * dy + dz * dz))
+                            squared = np.float32(np.float64(dx) * dx)  # as cdist: fused multiply-adds
+                            squared = np.float32(np.float64(dy) * dy + squared)
+                            d = np.sqrt(np.float32(np.float64(dz) * dz + squared))
                             if d < min_dist[j]:
                                 min_dist[j] = d
                             if min_dist[j] > largest_here:

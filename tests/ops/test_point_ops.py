@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from lmad.ops import ball_query, farthest_point_sample, gather_points, knn, three_nn_interpolate
+from lmad.ops import (
+    ball_query,
+    ball_query_from_distances,
+    ball_query_radii,
+    farthest_point_sample,
+    gather_points,
+    knn,
+    pairwise_distance,
+    three_nn_interpolate,
+)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -201,16 +210,18 @@ def test_cuda_matches_cpu():
 
 def test_compiled_and_pytorch_farthest_point_sampling_pick_the_same_points():
     pytest.importorskip("numba")
-    from lmad.ops import sampling
+    from lmad.ops import compiled, sampling
 
     assert sampling._compiled_kernel() is not None
-    assert sampling._worth_compiling(1)  # loaded once, always used
+    assert compiled.worth_compiling(1)  # loaded once, always used
     # numba recompiles (seconds, in every process) a function that closes over other compiled ones
     assert sampling._compiled_kernel().py_func.__closure__ is None
     generator = torch.Generator().manual_seed(0)
     clouds = [(torch.rand(3, 700, 3, generator=generator), 64),
               (torch.cat([torch.rand(2, 300, 3, generator=generator)] * 2, dim=1), 64),  # every point twice
               (torch.randint(0, 4, (1, 500, 3), generator=generator).float(), 64),  # a lattice: many ties
+              # a lattice of step 0.1: float32 sums of squares round differently unless fused as cdist does
+              (torch.randint(0, 5, (2, 400, 3), generator=generator).float() * 0.1, 128),
               # many leaves of the compiled kernel: a sphere's surface, and a lattice sampled to the last point
               (torch.nn.functional.normalize(torch.randn(2, 4000, 3, generator=generator), dim=-1), 128),
               (torch.randint(0, 12, (1, 3000, 3), generator=generator).float(), 3000)]
@@ -224,9 +235,42 @@ def test_compiled_and_pytorch_farthest_point_sampling_pick_the_same_points():
 
 
 def test_farthest_point_sampling_runs_without_numba(monkeypatch):
-    from lmad.ops import sampling
+    from lmad.ops import compiled
 
-    monkeypatch.setattr(sampling, "_KERNEL", [None])  # as if numba were not installed
+    monkeypatch.setitem(compiled._KERNELS, "farthest_point_sample", None)  # as if numba were not installed
     xyz = torch.rand(2, 200, 3, generator=torch.Generator().manual_seed(1))
     picked = farthest_point_sample(xyz, 50)
     assert picked.shape == (2, 50) and all(len(set(row.tolist())) == 50 for row in picked)
+
+
+def test_compiled_and_pytorch_ball_queries_find_the_same_neighbours():
+    pytest.importorskip("numba")
+    from lmad.ops import compiled, neighbors
+
+    kernel = compiled.compiled_kernel("ball_query", neighbors._build_ball_query_kernel)
+    assert kernel is not None and kernel.py_func.__closure__ is None  # numba can cache it
+    generator = torch.Generator().manual_seed(0)
+    lattice = torch.randint(0, 5, (2, 400, 3), generator=generator).float() * 0.1  # distances equal to radii
+    cases = [(torch.rand(3, 700, 3, generator=generator), [0.1, 0.2, 0.4], [8, 16, 32]),
+             (torch.cat([torch.rand(1, 200, 3, generator=generator)] * 2, dim=1), [0.05, 0.3], [4, 64]),  # duplicates
+             (lattice, [0.1, 0.2, 0.3], [6, 16, 64]),
+             (torch.rand(1, 10, 3, generator=generator), [0.5, 10.0], [3, 20])]  # k > N
+    for xyz, radii, ks in cases:
+        centres = torch.cat([xyz[:, ::7], xyz[:, :3] + 5.0], dim=1)  # and centres with empty balls
+        found = kernel(centres.numpy(), xyz.numpy(), np.asarray(radii, np.float32), np.asarray(ks, np.int64))
+        distance = pairwise_distance(centres, xyz)
+        for r, (radius, k) in enumerate(zip(radii, ks)):
+            reference = ball_query_from_distances(distance, radius, k)
+            assert torch.equal(torch.from_numpy(found[r, :, :, :k]), reference), (radius, k)
+
+
+def test_ball_query_radii_without_numba_matches_one_radius_at_a_time(monkeypatch):
+    from lmad.ops import compiled
+
+    monkeypatch.setitem(compiled._KERNELS, "ball_query", None)  # as if numba were not installed
+    xyz = random_cloud(2, 300, seed=4).float()
+    centres = xyz[:, :40]
+    found = ball_query_radii(centres, xyz, [0.1, 0.3], [5, 12])
+    assert [f.shape for f in found] == [(2, 40, 5), (2, 40, 12)]
+    for neighbours, radius, k in zip(found, [0.1, 0.3], [5, 12]):
+        assert torch.equal(neighbours, ball_query_from_distances(pairwise_distance(centres, xyz), radius, k))
