@@ -10,9 +10,9 @@ seeded order, the example objects of `examples/` (file uploads: two meshes, two 
 scans; and one as JSON points) and, one request in five, a bad request (broken JSON, too many
 queries, an unsupported file type, no queries, too few points). Prints throughput (answered
 requests per second), p50 / p95 / p99 latency of the good requests, responses by status, and
-the server's resident memory after a warm-up (single requests, then 10 s at the highest
+the server's resident memory (with its model process) after a warm-up (single requests, then 10 s at the highest
 concurrency) and after the run, how many clouds each forward pass scored (the server's counters
-in GET /info), and how many of the machine's cores the server and the clients kept busy (CPU
+in GET /info), and how many of the machine's cores the server (with its model process) and the clients kept busy (CPU
 seconds per second: the clients share the cores with the server); checks the targets: no 5xx,
 every bad request a 4xx with a message, 16 clients at least 2x the throughput of 1, memory growth
 under 10 %. The machine's 2048^3 GEMM rate is printed beside the table: the figures scale with it.
@@ -45,17 +45,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (the server and its model process)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    tree = [pid]
+    for candidate in tree:
+        tree += [child for child, parent in parents.items() if parent == candidate]
+    return tree
+
+
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of the process and its descendants (shared pages counted in each)."""
+    total = 0.0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time the process and its descendants have used so far (all threads)."""
+    total = 0.0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def requests_catalogue() -> tuple[list, list]:
@@ -150,6 +170,7 @@ def main(argv=None):
     parser.add_argument("--levels", default="1,4,16")
     parser.add_argument("--max-batch", type=int, default=16, help="the server's --max-batch")
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--no-model-process", action="store_true", help="the server's --no-model-process (an A/B)")
     args = parser.parse_args(argv)
     import httpx
     from speed import gemm_rate
@@ -158,6 +179,8 @@ def main(argv=None):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "lmad", "serve", "--port", str(port), "--max-batch", str(args.max_batch)]
+    if args.no_model_process:
+        command.append("--no-model-process")
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(240):

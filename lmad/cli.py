@@ -167,7 +167,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENVIRONMENT) or None
     check_binding(args.host, token)  # before the model loads
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device)
-    serve(detector, args.host, args.port, token, serve_limits(args))
+    serve(detector, args.host, args.port, token, serve_limits(args), model_process=args.model_process)
     return 0
 
 
@@ -281,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_argument("--max-points", type=_positive_int, default=2_000_000, help="points per request")
     service.add_argument("--max-queries", type=_positive_int, default=32, help="queries per request")
     service.add_argument("--max-body-mb", type=_positive_int, default=64, help="request body size in MiB")
+    service.add_argument("--no-model-process", dest="model_process", action="store_false",
+                         help="run the forward passes in a thread of the server, not in a process of their own")
     service.set_defaults(func=_cmd_serve)
 
     train = sub.add_parser("train", help="train a model from a config (torchrun for several GPUs)")

@@ -10,9 +10,11 @@ usual pair for Python model services; both are the ``serve`` extra. The model is
 concurrent requests wait in a bounded queue and are micro-batched: a worker takes up to
 ``max_batch`` requests (waiting at most ``max_wait_ms`` for more, and only while other requests
 are on their way: being read, parsed or prepared; a lone request is scored at once), groups
-those with the same options and scores each group in one forward pass, in a thread, so the
-server keeps answering while it computes. Each request's own work before the model (reading the file, normalising,
-sampling) runs in a thread of its own as soon as it arrives, beside the batch in progress. When
+those with the same options and scores each group in one forward pass, which `lmad serve` runs
+in a child process (``lmad.predict.model_process``; in a thread with ``--no-model-process``),
+so the server keeps answering while it computes. Each request's own work before the model
+(reading the file, normalising, sampling) runs in a thread of its own as soon as it arrives,
+beside the batch in progress. When
 ``max_queue`` requests are in flight, the next one is answered 503 with Retry-After; limits on body size, points,
 number and length of queries answer 413 / 422 with a JSON message naming the limit; bad input
 is a 422, never a 500 with a traceback. Off loopback a bearer token is required, compared in
@@ -94,6 +96,7 @@ class BatchingQueue:
         # one preparing thread per core: more only interleave, and each thread's malloc arena
         # keeps its own high-water mark (the resident size grew a fifth with Python's default pool)
         self.preparing = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="lmad-prepare")
+        self.forward = None  # a ModelProcess running the forward passes, or None: the detector's model, here
 
     def start(self) -> None:
         """Create the queue and the worker (inside the running event loop)."""
@@ -170,7 +173,7 @@ class BatchingQueue:
 
     def _predict(self, prepared, options: _Options) -> list:
         detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive)
-        return detector.score_prepared(prepared, list(options.queries))
+        return detector.score_prepared(prepared, list(options.queries), forward=self.forward)
 
 # ---- requests and responses ------------------------------------------------------------------------
 
@@ -247,8 +250,13 @@ def result_json(result) -> dict:
     }
 
 
-def create_app(detector, limits: ServeLimits | None = None, token: str | None = None):
-    """The FastAPI application around a loaded :class:`lmad.predict.AffordanceDetector`."""
+def create_app(detector, limits: ServeLimits | None = None, token: str | None = None, model_process: bool = False):
+    """The FastAPI application around a loaded :class:`lmad.predict.AffordanceDetector`.
+
+    ``model_process``: run the forward passes in a child process
+    (:class:`lmad.predict.model_process.ModelProcess`, started with the application), not in a
+    thread of this one; ``lmad serve`` does (faster under load and for a single client alike).
+    """
     try:
         from fastapi import FastAPI, Request
     except ImportError as error:
@@ -266,9 +274,17 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
 
     @asynccontextmanager
     async def lifespan(app):
+        if model_process:
+            from lmad.predict.model_process import ModelProcess
+
+            batching.forward = await asyncio.to_thread(ModelProcess, detector.model, detector.device)
         batching.start()
-        yield
-        await batching.stop()
+        try:
+            yield
+        finally:
+            await batching.stop()
+            if batching.forward is not None:
+                batching.forward.close()
 
     app = FastAPI(title="lmad", version=__version__, lifespan=lifespan,
                   description="Language-conditioned 3D affordance detection (LM-AD)")
@@ -323,6 +339,8 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
             "limits": dataclasses.asdict(limits),
             "served": {"clouds": batching.served, "forward_passes": batching.batches,
                        "in_flight": batching.in_flight},
+            "model_process": (None if batching.forward is None else
+                              {"pid": batching.forward.pid, "restarts": batching.forward.restarts}),
             "scores": ("multi-label: each query's own probability (sigmoid), independent of the other queries; "
                        "a point's label is its best query reaching the threshold, else -1"
                        if config.objective == "bce_dice" else
@@ -416,8 +434,9 @@ def check_binding(host: str, token: str | None) -> None:
 
 
 def serve(detector, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-          limits: ServeLimits | None = None) -> None:
-    """Run the service until interrupted."""
+          limits: ServeLimits | None = None, model_process: bool = True) -> None:
+    """Run the service until interrupted (the forward passes in a child process unless
+    ``model_process=False``)."""
     try:
         import uvicorn
     except ImportError as error:
@@ -425,7 +444,7 @@ def serve(detector, host: str = "127.0.0.1", port: int = 8000, token: str | None
 
     token = token or os.environ.get(TOKEN_ENVIRONMENT) or None
     check_binding(host, token)
-    uvicorn.run(create_app(detector, limits, token), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(detector, limits, token, model_process), host=host, port=port, log_level="info")
 
 
 __all__ = ["RequestError", "ServeLimits", "check_binding", "create_app", "encode_scores", "serve"]

@@ -36,11 +36,14 @@ def decode_scores(payload):
     return np.frombuffer(raw, dtype=payload["dtype"]).reshape(payload["shape"])
 
 
-def test_json_round_trip_equals_the_python_api(detector):
+@pytest.mark.parametrize("model_process", [False, True], ids=["in-process", "model-process"])
+def test_json_round_trip_equals_the_python_api(detector, model_process):
     points = cloud()
     expected = detector(points, ["grasp", "pour"])
-    with TestClient(create_app(detector)) as client:
+    with TestClient(create_app(detector, model_process=model_process)) as client:
         response = client.post("/predict", json={"points": points.tolist(), "queries": ["grasp", "pour"]})
+        info = client.get("/info").json()
+    assert (info["model_process"] is not None) == model_process
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["queries"] == ["grasp", "pour"] and body["labels"] == expected.labels.tolist()

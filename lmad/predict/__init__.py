@@ -3,12 +3,14 @@
     AffordanceDetector (detector.py)   a path or array -> AffordanceResult (result.py)
     predict_files (run.py)             files and folders -> outputs on disk (outputs.py), nothing lost
     find_input_files, plan_output_stems (inputs.py)
+    ModelProcess (model_process.py)    the model's forward passes in a child process (lmad serve)
 
 ``lmad predict``, ``lmad demo`` and the Python API all run through ``AffordanceDetector``.
 """
 
 from lmad.predict.detector import AffordanceDetector
 from lmad.predict.inputs import find_input_files, plan_output_stems
+from lmad.predict.model_process import ModelProcess
 from lmad.predict.outputs import FORMATS, parse_formats, write_outputs
 from lmad.predict.result import NO_LABEL, AffordanceResult
 from lmad.predict.run import PredictionReport, predict_files, prepare_output_folder
@@ -18,6 +20,7 @@ __all__ = [
     "NO_LABEL",
     "AffordanceDetector",
     "AffordanceResult",
+    "ModelProcess",
     "PredictionReport",
     "find_input_files",
     "parse_formats",

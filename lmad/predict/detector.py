@@ -195,10 +195,12 @@ class AffordanceDetector:
             yield index, outcome
 
     @torch.no_grad()
-    def score_prepared(self, prepared: list[PreparedInput], queries,
-                       attention: bool = False) -> list[AffordanceResult]:
+    def score_prepared(self, prepared: list[PreparedInput], queries, attention: bool = False,
+                       forward=None) -> list[AffordanceResult]:
         """Score inputs made ready by :meth:`prepare` in one forward pass (a list of queries or
-        one comma-separated string)."""
+        one comma-separated string). ``forward``: what runs the model, ``(batch (B, N, 3),
+        names) -> logits (B, K, N)``; default this detector's model, in this process (a
+        service passes a :class:`lmad.predict.model_process.ModelProcess`)."""
         queries = parse_queries(queries)
         if self.exclusive and NONE_QUERY not in queries:
             queries.append(NONE_QUERY)
@@ -212,7 +214,7 @@ class AffordanceDetector:
         if attention:
             logits, maps = self.model(batch, scored, return_attention=True)
         else:
-            logits, maps = self.model(batch, scored), None
+            logits, maps = (forward or self.model)(batch, scored), None
         if self.exclusive:
             probabilities = exclusive_probabilities(logits, objective, none_index, self.threshold)
         else:
