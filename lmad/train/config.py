@@ -13,6 +13,9 @@ import yaml
 class ModelSection:
     name: str = "lmad"  # a name from lmad.available_models()
     overrides: dict = field(default_factory=dict)  # any LMADConfig field, e.g. backbone: lite
+    # start from a trained checkpoint's weights (fine-tuning): a checkpoint folder, or "shipped"
+    # for the model shipped with lmad; its model config must equal this one's
+    init_from: str | None = None
 
 
 @dataclass

@@ -153,6 +153,22 @@ def build_optimizer(model: LMAD, config: TrainConfig) -> torch.optim.Optimizer:
 
 # ---- the loop -------------------------------------------------------------------------------------
 
+def initialise_from_checkpoint(model, checkpoint: str | Path, device) -> None:
+    """Load a trained checkpoint's weights into a freshly built model (``model.init_from``):
+    ``"shipped"`` or a checkpoint folder, whose model config must equal the model's."""
+    from lmad.checkpoints import default_checkpoint_dir, load_weights, read_metadata
+
+    directory = default_checkpoint_dir() if str(checkpoint) == "shipped" else Path(checkpoint)
+    stored = {"head": "pooled", "objective": "cross_entropy", **read_metadata(directory)["model"]}
+    differing = sorted(key for key, value in dataclasses.asdict(model.config).items() if stored.get(key) != value)
+    if differing:
+        raise ValueError(f"model.init_from: {directory} holds a different model ("
+                         + ", ".join(f"{key}: {stored.get(key)!r} there, {getattr(model.config, key)!r} here"
+                                     for key in differing)
+                         + "); set model.overrides to match it")
+    load_weights(model, directory, device)
+
+
 def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, command: str | None = None,
           stop_after_steps: int | None = None) -> dict:
     """Train a model as configured; returns a summary dict (best mIoU, epochs, paths).
@@ -171,6 +187,8 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     train_set, val_set = build_datasets(config)
     class_names = list(train_set.class_names)
     model = build_model(config.model.name, **config.model.overrides).to(device)
+    if config.model.init_from and not resume:  # a resumed run has its own weights in last/
+        initialise_from_checkpoint(model, config.model.init_from, device)
     queries = training_queries(class_names, model.config.objective)
     optimizer = build_optimizer(model, config)
     class_weight = torch.as_tensor(train_set.class_weights(), dtype=torch.float32, device=device)

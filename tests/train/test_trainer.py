@@ -187,3 +187,23 @@ def test_repeat_full_balances_full_shapes_against_partial_views(tmp_path):
     with pytest.raises(ValueError, match="repeat_full"):
         build_datasets(TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(tmp_path / "s"),
                                                        "task": "both", "repeat_full": 0}}))
+
+
+def test_init_from_starts_fine_tuning_from_a_checkpoints_weights(tmp_path):
+    data = write_tiny_dataset(tmp_path / "data")
+    train(tiny_config(data, epochs=1), tmp_path / "first")
+    source = load_file(tmp_path / "first" / "last" / "model.safetensors")
+    config = tiny_config(data, epochs=1, lr=1e-9)
+    config.model.init_from = str(tmp_path / "first" / "last")
+    train(config, tmp_path / "tuned", stop_after_steps=1)
+    tuned = load_file(tmp_path / "tuned" / "last" / "model.safetensors")
+    assert tuned.keys() == source.keys()
+    weights = [k for k in source if "running_" not in k and "num_batches" not in k]  # BatchNorm statistics move
+    assert max((tuned[k] - source[k]).abs().max().item() for k in weights) < 1e-4  # one step at lr <= 1e-5
+    scratch = tiny_config(data, epochs=1, lr=1e-9)
+    train(scratch, tmp_path / "scratch", stop_after_steps=1)
+    untrained = load_file(tmp_path / "scratch" / "last" / "model.safetensors")
+    assert max((untrained[k] - source[k]).abs().max().item() for k in weights) > 1e-3  # not where it started
+    config.model.overrides["head"] = "pooled"
+    with pytest.raises(ValueError, match="head: 'per_query' there, 'pooled' here"):
+        train(config, tmp_path / "other")
