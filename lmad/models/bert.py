@@ -165,14 +165,13 @@ class BertEncoderModel(nn.Module):
 
         folder = Path(folder)
         config = BertConfig.from_dict(json.loads((folder / "config.json").read_text()))
-        with torch.device("meta"):  # no random initialisation of weights about to be replaced
-            model = cls(config)
+        model = cls(config)
         state = {}
         for name, tensor in load_file(str(folder / "model.safetensors")).items():
             name = name.removeprefix("bert.")
             if name.startswith(("embeddings.", "encoder.")) and not name.endswith("position_ids"):
                 state[name] = tensor
-        missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
+        missing, unexpected = model.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise ValueError(f"{folder / 'model.safetensors'} is not a BERT encoder's weights: "
                              f"missing {missing[:5]}, unexpected {unexpected[:5]}")
