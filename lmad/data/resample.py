@@ -39,18 +39,34 @@ def resample_indices(num_points: int, target: int, seed: int = 0, points: np.nda
     return pool[picked]
 
 
+# Up to this many point pairs (M x N) the nearest sampled point comes from a dense distance
+# matrix: a 20k-point prediction then does not import scipy.spatial (0.2 s, ten times its query).
+DENSE_PAIRS = 1 << 25
+
+
 def nearest_sampled(points: np.ndarray, sampled: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
     """For each of M points, the index of its nearest sampled point: (M,) int64.
 
-    A KD-tree over the N sampled points (scipy), queried ``chunk`` points at a time: time
-    O(M log N), memory O(chunk). (A dense distance matrix per chunk gives the same indices 8x
-    slower at M = 1M, ``benchmarks/speed.py``.)
+    Distances in float64. Up to ``DENSE_PAIRS`` pairs: dense distance rows (PyTorch, ties to the
+    lowest index); beyond: a KD-tree over the N sampled points (scipy), queried ``chunk`` points
+    at a time: time O(M log N), memory O(chunk). (Dense gives the same indices 8x slower at
+    M = 1M, ``benchmarks/speed.py``.)
     """
+    points = np.asarray(points, dtype=np.float64)
+    sampled = np.asarray(sampled, dtype=np.float64)
+    out = np.empty(len(points), dtype=np.int64)
+    if len(points) * len(sampled) <= DENSE_PAIRS:
+        targets = torch.from_numpy(sampled)
+        rows = max(1, (1 << 22) // max(len(sampled), 1))  # 32 MB of distances at a time
+        for start in range(0, len(points), rows):
+            block = torch.from_numpy(points[start:start + rows])
+            distance = torch.cdist(block, targets, compute_mode="donot_use_mm_for_euclid_dist")
+            out[start:start + rows] = distance.argmin(1).numpy()
+        return out
     from scipy.spatial import cKDTree
 
-    tree = cKDTree(np.asarray(sampled, dtype=np.float64))
-    out = np.empty(len(points), dtype=np.int64)
+    tree = cKDTree(sampled)
     for start in range(0, len(points), chunk):
-        _, index = tree.query(np.asarray(points[start:start + chunk], dtype=np.float64), k=1)
+        _, index = tree.query(points[start:start + chunk], k=1)
         out[start:start + chunk] = index
     return out

@@ -62,3 +62,14 @@ def test_resampling_up_and_down_and_carry_back():
     assert np.array_equal(nearest[down], np.arange(512))  # a sampled point is its own nearest
     brute = np.linalg.norm(points[:200, None] - points[down][None], axis=-1).argmin(1)
     assert np.array_equal(nearest[:200], brute)
+
+
+def test_dense_and_kd_tree_carry_back_agree(monkeypatch):
+    from lmad.data import resample
+
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(20_000, 3)).astype(np.float32)
+    sampled = points[resample_indices(len(points), 1024, seed=0, points=points)]
+    dense = nearest_sampled(points, sampled)  # 20k x 1024 pairs: the dense path
+    monkeypatch.setattr(resample, "DENSE_PAIRS", 0)
+    assert np.array_equal(dense, nearest_sampled(points, sampled, chunk=7000))  # the KD-tree, in chunks
