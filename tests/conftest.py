@@ -31,6 +31,21 @@ def tiny_model_overrides():
 
 
 @pytest.fixture
+def tiny_model(tiny_model_overrides):
+    """A tiny random per-query LM-AD in eval mode, its BatchNorm statistics moved off the defaults."""
+    import torch
+
+    from lmad import build_model
+
+    torch.manual_seed(0)
+    model = build_model("lmad", **tiny_model_overrides)
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(4, 64, 3) * 2 - 1, ["grasp"])
+    return model.eval()
+
+
+@pytest.fixture
 def shared_dir():
     if not SHARED.is_dir():
         pytest.skip("../shared is not present beside the checkout")

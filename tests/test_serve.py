@@ -6,25 +6,18 @@ import io
 
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from lmad import build_model  # noqa: E402
 from lmad.predict import AffordanceDetector  # noqa: E402
 from lmad.serve import ServeLimits, check_binding, create_app  # noqa: E402
 
 
 @pytest.fixture
-def detector(tiny_model_overrides):
-    torch.manual_seed(0)
-    model = build_model("lmad", **tiny_model_overrides)
-    model.train()
-    with torch.no_grad():
-        model(torch.rand(4, 64, 3) * 2 - 1, ["grasp"])
-    return AffordanceDetector(model.eval(), "cpu", num_points=64)
+def detector(tiny_model):
+    return AffordanceDetector(tiny_model, "cpu", num_points=64)
 
 
 def cloud(n=300, seed=0):

@@ -6,21 +6,11 @@ import signal
 import pytest
 import torch
 
-from lmad import build_model
 from lmad.predict import ModelProcess
 
 
-@pytest.fixture
-def model(tiny_model_overrides):
-    torch.manual_seed(0)
-    model = build_model("lmad", **tiny_model_overrides)
-    model.train()
-    with torch.no_grad():
-        model(torch.rand(4, 64, 3) * 2 - 1, ["grasp"])  # BatchNorm statistics that are not the defaults
-    return model.eval()
-
-
-def test_a_model_process_gives_the_models_logits_and_outlives_its_child(model):
+def test_a_model_process_gives_the_models_logits_and_outlives_its_child(tiny_model):
+    model = tiny_model
     batch = torch.rand(3, 64, 3, generator=torch.Generator().manual_seed(1)) * 2 - 1
     with torch.no_grad():
         expected = model(batch, ["grasp", "pour"])
