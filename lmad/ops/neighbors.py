@@ -68,9 +68,9 @@ def ball_query_radii(centers: torch.Tensor, xyz: torch.Tensor, radii: list[float
 
     Returns:
         R tensors (B, S, k_r) long, each as :func:`ball_query_from_distances` returns. On CPU
-        with the compiled kernel (:mod:`lmad.ops.compiled`) one pass over the points finds all
-        radii's neighbours, with the distances computed in the same float32 arithmetic as
-        :func:`pairwise_distance`: the same indices; otherwise one distance matrix serves all radii.
+        with the compiled kernel (:mod:`lmad.ops.compiled`), per centre one row of distances
+        (in the same float32 arithmetic as :func:`pairwise_distance`) serves all radii: the
+        same indices; otherwise one distance matrix serves all radii.
     """
     if len(radii) != len(ks) or any(k < 1 for k in ks):
         raise ValueError(f"need one k >= 1 per radius, got radii {radii} and ks {ks}")
