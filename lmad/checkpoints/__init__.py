@@ -90,18 +90,24 @@ def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
     return directory
 
 
-def load_model(directory: str | Path, map_location="cpu"):
-    """Build the model from ``config.json`` and load ``model.safetensors`` (no pickle) -> ``LMAD``."""
-    from lmad.models.lmad import LMAD, LMADConfig
+def read_model_config(directory: str | Path):
+    """The ``LMADConfig`` a checkpoint folder's ``config.json`` describes."""
+    from lmad.models.lmad import LMADConfig
 
     meta = read_metadata(directory)
     # checkpoints written before the per-query head and the sigmoid objective existed
     model_config = {"head": "pooled", "objective": "cross_entropy", **meta["model"]}
     try:
-        config = LMADConfig.from_dict(model_config)
+        return LMADConfig.from_dict(model_config)
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{Path(directory) / CONFIG_FILE}: {error}") from error
-    model = LMAD(config)
+
+
+def load_model(directory: str | Path, map_location="cpu"):
+    """Build the model from ``config.json`` and load ``model.safetensors`` (no pickle) -> ``LMAD``."""
+    from lmad.models.lmad import LMAD
+
+    model = LMAD(read_model_config(directory))
     load_weights(model, directory, map_location)
     return model.to(map_location)
 

@@ -146,8 +146,6 @@ def ball_query(xyz: torch.Tensor, centers: torch.Tensor, radius: float, k: int) 
     """
     _check_points(xyz, "xyz")
     _check_points(centers, "centers")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
     return ball_query_radii(centers, xyz, [radius], [k])[0]
 
 

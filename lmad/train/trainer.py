@@ -156,10 +156,10 @@ def build_optimizer(model: LMAD, config: TrainConfig) -> torch.optim.Optimizer:
 def initialise_from_checkpoint(model, checkpoint: str | Path, device) -> None:
     """Load a trained checkpoint's weights into a freshly built model (``model.init_from``):
     ``"shipped"`` or a checkpoint folder, whose model config must equal the model's."""
-    from lmad.checkpoints import default_checkpoint_dir, load_weights, read_metadata
+    from lmad.checkpoints import default_checkpoint_dir, load_weights, read_model_config
 
     directory = default_checkpoint_dir() if str(checkpoint) == "shipped" else Path(checkpoint)
-    stored = {"head": "pooled", "objective": "cross_entropy", **read_metadata(directory)["model"]}
+    stored = dataclasses.asdict(read_model_config(directory))
     differing = sorted(key for key, value in dataclasses.asdict(model.config).items() if stored.get(key) != value)
     if differing:
         raise ValueError(f"model.init_from: {directory} holds a different model ("
