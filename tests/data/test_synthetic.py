@@ -204,3 +204,36 @@ def test_guitar_body_outline_is_two_bouts_and_a_waist():
         assert lower_bout < waist < upper_bout
         assert width[lower_bout] > width[upper_bout] > width[waist]
         assert abs(neck.mesh.vertices[:, 0].min() - outline[:, 0].max()) <= 0.11  # set 0.1 into the body
+
+
+def test_vessel_walls_keep_their_thickness_down_to_the_floor():
+    """A shallow round bowl's inner sheet stays a wall's thickness from the outer one everywhere
+    (offsetting only the radius left the lower halves almost touching)."""
+    from scipy.spatial import cKDTree
+
+    from lmad.data.synthetic.categories import Part, open_vessel
+
+    t = np.linspace(0, 1, 7)
+    radius, height, wall = 0.8, 0.3, 0.03
+    outer, inner, _ = open_vessel(None, radius * np.sin(t * np.pi / 2) * 0.9 + radius * 0.1,
+                                  height * (1 - np.cos(t * np.pi / 2)), wall)
+    parts = [Part("outer", outer, {}), Part("inner", inner, {})]
+    points, part_index, _ = sample_parts(parts, 20000, np.random.default_rng(0))
+    gap, _ = cKDTree(points[part_index == 0]).query(points[part_index == 1])
+    assert np.percentile(gap, 1) > 0.7 * wall
+    assert points[part_index == 1, 1].min() == pytest.approx(wall, abs=1e-6)  # a flat floor, one wall up
+
+
+@pytest.mark.parametrize("category", ["Bowl", "Mug"])
+def test_soft_labels_fall_off_along_the_surface_not_through_the_wall(category):
+    """contain's fall-off reaches the inner wall above the region but not the outer wall, a
+    wall's thickness away from the region."""
+    contain = AFFORDANCE_CLASSES.index("contain")
+    for seed in range(4):
+        obj = make_object(category, np.random.default_rng(seed))
+        part = np.array(obj.part_names)[obj.part_index]
+        scores = obj.scores[:, contain]
+        assert scores[part == "outer wall"].mean() < 0.01
+        interior = scores[part == "interior"]
+        core = interior.max()
+        assert ((interior > 0) & (interior < 0.6 * core)).any()  # the fall-off above the region

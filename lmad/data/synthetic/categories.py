@@ -62,13 +62,31 @@ def pick(rng, options):
 # ---- shared builders --------------------------------------------------------------------------
 
 def open_vessel(rng, profile_r, profile_y, wall: float, sections: int = 32):
-    """Outer wall, inner wall and rim of a revolved open container; profile from bottom to rim."""
+    """Outer wall, inner wall and rim of a revolved open container; profile from bottom to rim.
+
+    The inner wall is the outer profile (closed at the bottom centre) offset by ``wall`` along its
+    inward normal, mitred at each vertex, so the wall is ``wall`` thick everywhere, the floor
+    included (offsetting the radius alone left the two sheets of a shallow bowl's lower half
+    almost touching). The inner profile's last point stays at the rim's height, on the offset line.
+    """
     r = np.asarray(profile_r, dtype=np.float64)
     y = np.asarray(profile_y, dtype=np.float64)
-    outer = revolve(np.r_[0.0, r], np.r_[y[0], y], sections)  # closed at the bottom
-    inner_r = np.maximum(r - wall, 0.02)
-    inner = revolve(np.r_[0.0, inner_r[1:]], np.r_[y[0] + wall, y[1:]], sections)
-    rim = revolve([inner_r[-1], r[-1]], [y[-1], y[-1]], sections)
+    outer_line = np.c_[np.r_[0.0, r], np.r_[y[0], y]]
+    outer = revolve(outer_line[:, 0], outer_line[:, 1], sections)
+    step = np.diff(outer_line, axis=0)
+    segment_normals = np.c_[-step[:, 1], step[:, 0]] / np.linalg.norm(step, axis=1, keepdims=True)
+    inner_line = outer_line.copy()
+    inner_line[0] += wall * segment_normals[0]
+    for i in range(1, len(outer_line) - 1):
+        bisector = segment_normals[i - 1] + segment_normals[i]
+        bisector /= np.linalg.norm(bisector)
+        inner_line[i] += wall * bisector / max(float(bisector @ segment_normals[i]), 0.5)
+    slope = max(abs(segment_normals[-1, 0]), 0.3)
+    inner_line[-1] = (r[-1] - wall / slope, y[-1])
+    inner_line[:, 0] = np.maximum(inner_line[:, 0], 0.0)
+    inner_line[0, 0] = 0.0
+    inner = revolve(inner_line[:, 0], inner_line[:, 1], sections)
+    rim = revolve([inner_line[-1, 0], r[-1]], [y[-1], y[-1]], sections)
     return outer, inner, rim
 
 
