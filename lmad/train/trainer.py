@@ -274,7 +274,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
             periodic = config.run.checkpoint_every_steps and global_step % config.run.checkpoint_every_steps == 0
             mid_epoch = step + 1 < len(batches)
             if (interrupted or periodic) and mid_epoch:
-                _save_last(last_dir, model, optimizer, epoch, step + 1, global_step, best, device, dist_info)
+                _save_last(last_dir, model, optimizer, epoch, step + 1, global_step, best, device, dist_info, config)
             if interrupted:
                 stopped_early = True
                 break
@@ -292,8 +292,9 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
                 row.update({"val_label_IoU": metrics["binary"]["IoU"], "val_label_AUC": metrics["binary"]["AUC"]})
             if metrics["mIoU"] > best["mIoU"] and dist_info.main:
                 best = {"mIoU": metrics["mIoU"], "epoch": epoch + 1}
-                save_training_checkpoint(best_dir, model, None, _checkpoint_meta(config, best, row))
-        _save_last(last_dir, model, optimizer, epoch + 1, 0, global_step, best, device, dist_info)
+                save_training_checkpoint(best_dir, model, None,
+                                         _checkpoint_meta(config, val_mIoU=best["mIoU"], epoch=best["epoch"]))
+        _save_last(last_dir, model, optimizer, epoch + 1, 0, global_step, best, device, dist_info, config)
         logger.log(row)
         if stopped_early:
             break
@@ -314,21 +315,21 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     return summary
 
 
-def _checkpoint_meta(config: TrainConfig, best: dict, row: dict) -> dict:
-    """What a checkpoint records of its training: the points per cloud, the data, the score."""
+def _checkpoint_meta(config: TrainConfig, **fields) -> dict:
+    """What a checkpoint records of its training: the points per cloud (which loading and
+    prediction use), the data, the configuration, and ``fields`` (e.g. its epoch and score)."""
     return {"num_points": config.data.num_points or 2048, "trained_on": {"source": config.data.source,
-            "root": config.data.root, "task": config.data.task}, "val_mIoU": best["mIoU"], "epoch": best["epoch"],
-            "train_config": config.to_dict()}
+            "root": config.data.root, "task": config.data.task}, **fields, "train_config": config.to_dict()}
 
 
-def _save_last(directory, model, optimizer, epoch, step, global_step, best, device, dist_info):
+def _save_last(directory, model, optimizer, epoch, step, global_step, best, device, dist_info, config):
     if not dist_info.main:
         return
     state = {"optimizer": optimizer.state_dict(), "epoch": epoch, "step_in_epoch": step,
              "global_step": global_step, "best": best, "torch_rng": torch.get_rng_state()}
     if device.type == "cuda":
         state["cuda_rng"] = torch.cuda.get_rng_state(device)
-    save_training_checkpoint(directory, model, state)
+    save_training_checkpoint(directory, model, state, _checkpoint_meta(config, epoch=epoch, step_in_epoch=step))
 
 
 def _broadcast_buffers(model: torch.nn.Module, dist_info: Distributed) -> None:

@@ -52,6 +52,21 @@ def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path, capsys, ob
     assert "OpenAD protocol" in printed and "per-label binary metrics" in printed
 
 
+def test_best_and_last_record_the_points_per_cloud_they_were_trained_on(tmp_path):
+    """Loading and prediction read it from the folder: ``last/`` without it was predicted at the
+    2,048-point default."""
+    from lmad.checkpoints import num_points
+    from lmad.predict import AffordanceDetector
+
+    data = write_tiny_dataset(tmp_path / "data")
+    config = tiny_config(data, epochs=1)
+    config.data.num_points = 64
+    train(config, tmp_path / "run")
+    for folder in ("best", "last"):
+        assert num_points(tmp_path / "run" / folder) == 64
+        assert AffordanceDetector.from_pretrained(tmp_path / "run" / folder).num_points == 64
+
+
 def test_resume_mid_epoch_gives_the_same_weights(tmp_path):
     data = write_tiny_dataset(tmp_path / "data")
     config = tiny_config(data, epochs=2)
