@@ -274,6 +274,8 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
 
     @asynccontextmanager
     async def lifespan(app):
+        import scipy.spatial  # noqa: F401 - loaded once here, every carry-back takes the KD-tree (lmad.data.resample)
+
         if model_process:
             from lmad.predict.model_process import ModelProcess
 

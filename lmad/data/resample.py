@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import torch
 
@@ -39,32 +41,45 @@ def resample_indices(num_points: int, target: int, seed: int = 0, points: np.nda
     return pool[picked]
 
 
-# Up to this many point pairs (M x N) the nearest sampled point comes from a dense distance
-# matrix: a 20k-point prediction then does not import scipy.spatial (0.2 s, ten times its query).
+# Up to this many point pairs (M x N) a one-off prediction takes the nearest sampled point from a
+# dense distance matrix rather than import scipy.spatial (0.17 s) for it. Once scipy.spatial is
+# loaded (a service loads it at start-up; reading a mesh loads it through trimesh), the KD-tree
+# answers every size: 20k x 1,024 pairs in 8 ms against 90-170 ms dense on 2 cores.
 DENSE_PAIRS = 1 << 25
 
 
 def nearest_sampled(points: np.ndarray, sampled: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
     """For each of M points, the index of its nearest sampled point: (M,) int64.
 
-    Distances in float64. Up to ``DENSE_PAIRS`` pairs: dense distance rows (PyTorch, ties to the
-    lowest index); beyond: a KD-tree over the N sampled points (scipy), queried ``chunk`` points
-    at a time: time O(M log N), memory O(chunk). (Dense gives the same indices 8x slower at
-    M = 1M, ``benchmarks/speed.py``.)
+    Distances in float64. A KD-tree over the N sampled points (scipy), queried ``chunk`` points
+    at a time: time O(M log N), memory O(chunk); up to ``DENSE_PAIRS`` pairs while scipy.spatial
+    is not imported yet: dense distance rows (PyTorch), the same indices without the import.
+    (Exact ties, i.e. copies of one point among the sampled, may resolve to either copy.)
     """
     points = np.asarray(points, dtype=np.float64)
     sampled = np.asarray(sampled, dtype=np.float64)
+    if len(points) * len(sampled) <= DENSE_PAIRS and "scipy.spatial" not in sys.modules:
+        return _nearest_dense(points, sampled)
+    return _nearest_kd_tree(points, sampled, chunk)
+
+
+def _nearest_dense(points: np.ndarray, sampled: np.ndarray) -> np.ndarray:
+    """(M, 3), (N, 3) float64 -> (M,) int64 from dense distance rows, 32 MB at a time (ties to the lowest index)."""
     out = np.empty(len(points), dtype=np.int64)
-    if len(points) * len(sampled) <= DENSE_PAIRS:
-        targets = torch.from_numpy(sampled)
-        rows = max(1, (1 << 22) // max(len(sampled), 1))  # 32 MB of distances at a time
-        for start in range(0, len(points), rows):
-            block = torch.from_numpy(points[start:start + rows])
-            distance = torch.cdist(block, targets, compute_mode="donot_use_mm_for_euclid_dist")
-            out[start:start + rows] = distance.argmin(1).numpy()
-        return out
+    targets = torch.from_numpy(sampled)
+    rows = max(1, (1 << 22) // max(len(sampled), 1))
+    for start in range(0, len(points), rows):
+        block = torch.from_numpy(points[start:start + rows])
+        distance = torch.cdist(block, targets, compute_mode="donot_use_mm_for_euclid_dist")
+        out[start:start + rows] = distance.argmin(1).numpy()
+    return out
+
+
+def _nearest_kd_tree(points: np.ndarray, sampled: np.ndarray, chunk: int) -> np.ndarray:
+    """(M, 3), (N, 3) float64 -> (M,) int64 from a KD-tree over the sampled points, ``chunk`` queries at a time."""
     from scipy.spatial import cKDTree
 
+    out = np.empty(len(points), dtype=np.int64)
     tree = cKDTree(sampled)
     for start in range(0, len(points), chunk):
         _, index = tree.query(points[start:start + chunk], k=1)

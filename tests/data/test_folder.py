@@ -64,12 +64,31 @@ def test_resampling_up_and_down_and_carry_back():
     assert np.array_equal(nearest[:200], brute)
 
 
-def test_dense_and_kd_tree_carry_back_agree(monkeypatch):
+def test_dense_and_kd_tree_carry_back_agree():
     from lmad.data import resample
 
     rng = np.random.default_rng(1)
-    points = rng.normal(size=(20_000, 3)).astype(np.float32)
+    points = rng.normal(size=(20_000, 3))
     sampled = points[resample_indices(len(points), 1024, seed=0, points=points)]
-    dense = nearest_sampled(points, sampled)  # 20k x 1024 pairs: the dense path
+    dense = resample._nearest_dense(points, sampled)
+    assert np.array_equal(dense, resample._nearest_kd_tree(points, sampled, chunk=7000))  # in chunks
+    assert np.array_equal(dense, nearest_sampled(points, sampled))  # whichever path this process takes
+
+
+def test_carry_back_takes_the_dense_path_only_while_scipy_spatial_is_not_loaded(monkeypatch):
+    import sys
+
+    from lmad.data import resample
+
+    calls = []
+    monkeypatch.setattr(resample, "_nearest_dense", lambda *args: calls.append("dense") or np.zeros(1, np.int64))
+    monkeypatch.setattr(resample, "_nearest_kd_tree", lambda *args: calls.append("tree") or np.zeros(1, np.int64))
+    points = np.zeros((10, 3))
+    monkeypatch.delitem(sys.modules, "scipy.spatial", raising=False)
+    nearest_sampled(points, points)
+    monkeypatch.setitem(sys.modules, "scipy.spatial", object())
+    nearest_sampled(points, points)
     monkeypatch.setattr(resample, "DENSE_PAIRS", 0)
-    assert np.array_equal(dense, nearest_sampled(points, sampled, chunk=7000))  # the KD-tree, in chunks
+    monkeypatch.delitem(sys.modules, "scipy.spatial")
+    nearest_sampled(points, points)
+    assert calls == ["dense", "tree", "tree"]
