@@ -170,7 +170,7 @@ def main(argv=None):
     parser.add_argument("--levels", default="1,4,16")
     parser.add_argument("--max-batch", type=int, default=16, help="the server's --max-batch")
     parser.add_argument("--no-readme", action="store_true")
-    parser.add_argument("--no-model-process", action="store_true", help="the server's --no-model-process (an A/B)")
+    parser.add_argument("--model-processes", type=int, help="the server's --model-processes (an A/B; default: its own)")
     args = parser.parse_args(argv)
     import httpx
     from speed import gemm_rate
@@ -179,8 +179,8 @@ def main(argv=None):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "lmad", "serve", "--port", str(port), "--max-batch", str(args.max_batch)]
-    if args.no_model_process:
-        command.append("--no-model-process")
+    if args.model_processes is not None:
+        command += ["--model-processes", str(args.model_processes)]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(240):

@@ -167,7 +167,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get(TOKEN_ENVIRONMENT) or None
     check_binding(args.host, token)  # before the model loads
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device)
-    serve(detector, args.host, args.port, token, serve_limits(args), model_process=args.model_process)
+    serve(detector, args.host, args.port, token, serve_limits(args), model_processes=args.model_processes)
     return 0
 
 
@@ -184,6 +184,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive whole number, got {text}")
     return value
 
 
@@ -281,8 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_argument("--max-points", type=_positive_int, default=2_000_000, help="points per request")
     service.add_argument("--max-queries", type=_positive_int, default=32, help="queries per request")
     service.add_argument("--max-body-mb", type=_positive_int, default=64, help="request body size in MiB")
-    service.add_argument("--no-model-process", dest="model_process", action="store_false",
-                         help="run the forward passes in a thread of the server, not in a process of their own")
+    service.add_argument("--model-processes", type=_non_negative_int, default=2,
+                         help="processes running the forward passes, one batch each at a time (default 2; "
+                              "0: in a thread of the server)")
     service.set_defaults(func=_cmd_serve)
 
     train = sub.add_parser("train", help="train a model from a config (torchrun for several GPUs)")

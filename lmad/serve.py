@@ -11,8 +11,9 @@ concurrent requests wait in a bounded queue and are micro-batched: a worker take
 ``max_batch`` requests (waiting at most ``max_wait_ms`` for more, and only while other requests
 are on their way: being read, parsed or prepared; a lone request is scored at once), groups
 those with the same options and scores each group in one forward pass, which `lmad serve` runs
-in a child process (``lmad.predict.model_process``; in a thread with ``--no-model-process``),
-so the server keeps answering while it computes. Each request's own work before the model
+in a child process (``lmad.predict.model_process``; two by default, so that one batch is scored
+while the next is gathered and both cores stay busy; ``--model-processes 0``: in a thread of the
+server), so the server keeps answering while it computes. Each request's own work before the model
 (reading the file, normalising, sampling) runs in a thread of its own as soon as it arrives,
 beside the batch in progress. When
 ``max_queue`` requests are in flight, the next one is answered 503 with Retry-After; limits on body size, points,
@@ -27,6 +28,7 @@ constant time.
 import asyncio
 import base64
 import dataclasses
+import functools
 import hmac
 import json
 import logging
@@ -96,18 +98,28 @@ class BatchingQueue:
         # one preparing thread per core: more only interleave, and each thread's malloc arena
         # keeps its own high-water mark (the resident size grew a fifth with Python's default pool)
         self.preparing = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="lmad-prepare")
-        self.forward = None  # a ModelProcess running the forward passes, or None: the detector's model, here
+        # ModelProcesses running the forward passes, one batch each at a time; none: the detector's
+        # model, in a thread of this process, one batch at a time
+        self.forwards: list = []
+        self.free: asyncio.PriorityQueue | None = None  # indices of idle model processes, lowest first
+        self.scoring: set[asyncio.Task] = set()
+        self.running = 0  # forward passes running now
 
     def start(self) -> None:
         """Create the queue and the worker (inside the running event loop)."""
         self.queue = asyncio.Queue()  # bounded by the admission in `submit`
+        self.free = asyncio.PriorityQueue()
+        for index in range(len(self.forwards)):
+            self.free.put_nowait(index)
         self.worker = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        for task in [self.worker, *self.scoring]:
+            if task is None:
+                continue
+            task.cancel()
             try:
-                await self.worker
+                await task
             except asyncio.CancelledError:
                 pass
         self.preparing.shutdown(wait=False, cancel_futures=True)
@@ -134,7 +146,13 @@ class BatchingQueue:
 
     async def _run(self) -> None:
         while True:
+            # a batch is gathered once a model process is idle (the lowest-numbered one: a lone
+            # client keeps to the first), so requests that arrive while all are busy join it
+            index = await self.free.get() if self.forwards else None
             jobs = [await self.queue.get()]
+            if index is not None:  # the lowest-numbered idle one now: it may have finished meanwhile
+                self.free.put_nowait(index)
+                index = self.free.get_nowait()
             deadline = asyncio.get_running_loop().time() + self.limits.max_wait_ms / 1000
             while len(jobs) < self.limits.max_batch:
                 if not self.queue.empty():  # taken at once: one awaited get per job would cost an
@@ -152,15 +170,32 @@ class BatchingQueue:
             groups: dict = {}
             for job in jobs:
                 groups.setdefault(dataclasses.astuple(job.options), []).append(job)
-            for group in groups.values():
-                await self._score(group)
+            for number, group in enumerate(groups.values()):
+                if not self.forwards:
+                    await self._score(group, None)
+                    continue
+                if number:
+                    index = await self.free.get()
+                task = asyncio.get_running_loop().create_task(self._score(group, index))
+                self.scoring.add(task)
+                task.add_done_callback(self.scoring.discard)
 
-    async def _score(self, jobs: list[_Job]) -> None:
+    async def _score(self, jobs: list[_Job], index: int | None) -> None:
+        """Score one group of jobs in model process ``index`` (None: in a thread of this process)."""
         options = jobs[0].options
+        forward = None
+        self.running += 1
+        if index is not None:  # the cores are shared between the passes running now
+            share = max(1, self.forwards[index].threads // self.running)
+            forward = functools.partial(self.forwards[index], threads=share)
         try:
-            outcomes = await asyncio.to_thread(self._predict, [job.item for job in jobs], options)
+            outcomes = await asyncio.to_thread(self._predict, [job.item for job in jobs], options, forward)
         except Exception as error:  # noqa: BLE001 - every job hears about it
             outcomes = [error] * len(jobs)
+        finally:
+            self.running -= 1
+            if index is not None:
+                self.free.put_nowait(index)
         for job, outcome in zip(jobs, outcomes):
             if job.future.done():  # the client went away
                 continue
@@ -171,9 +206,9 @@ class BatchingQueue:
         self.served += len(jobs)
         self.batches += 1
 
-    def _predict(self, prepared, options: _Options) -> list:
+    def _predict(self, prepared, options: _Options, forward) -> list:
         detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive)
-        return detector.score_prepared(prepared, list(options.queries), forward=self.forward)
+        return detector.score_prepared(prepared, list(options.queries), forward=forward)
 
 # ---- requests and responses ------------------------------------------------------------------------
 
@@ -250,12 +285,13 @@ def result_json(result) -> dict:
     }
 
 
-def create_app(detector, limits: ServeLimits | None = None, token: str | None = None, model_process: bool = False):
+def create_app(detector, limits: ServeLimits | None = None, token: str | None = None, model_processes: int = 0):
     """The FastAPI application around a loaded :class:`lmad.predict.AffordanceDetector`.
 
-    ``model_process``: run the forward passes in a child process
-    (:class:`lmad.predict.model_process.ModelProcess`, started with the application), not in a
-    thread of this one; ``lmad serve`` does (faster under load and for a single client alike).
+    ``model_processes``: run the forward passes in that many child processes
+    (:class:`lmad.predict.model_process.ModelProcess`, started with the application), one batch
+    each at a time; 0: in a thread of this one. ``lmad serve`` runs two (faster under load and
+    for a single client alike, README).
     """
     try:
         from fastapi import FastAPI, Request
@@ -276,17 +312,17 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
     async def lifespan(app):
         import scipy.spatial  # noqa: F401 - loaded once here, every carry-back takes the KD-tree (lmad.data.resample)
 
-        if model_process:
-            from lmad.predict.model_process import ModelProcess
+        from lmad.predict.model_process import ModelProcess
 
-            batching.forward = await asyncio.to_thread(ModelProcess, detector.model, detector.device)
-        batching.start()
         try:
+            for _ in range(model_processes):
+                batching.forwards.append(await asyncio.to_thread(ModelProcess, detector.model, detector.device))
+            batching.start()
             yield
         finally:
             await batching.stop()
-            if batching.forward is not None:
-                batching.forward.close()
+            for forward in batching.forwards:
+                forward.close()
 
     app = FastAPI(title="lmad", version=__version__, lifespan=lifespan,
                   description="Language-conditioned 3D affordance detection (LM-AD)")
@@ -341,8 +377,7 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
             "limits": dataclasses.asdict(limits),
             "served": {"clouds": batching.served, "forward_passes": batching.batches,
                        "in_flight": batching.in_flight},
-            "model_process": (None if batching.forward is None else
-                              {"pid": batching.forward.pid, "restarts": batching.forward.restarts}),
+            "model_processes": [{"pid": forward.pid, "restarts": forward.restarts} for forward in batching.forwards],
             "scores": ("multi-label: each query's own probability (sigmoid), independent of the other queries; "
                        "a point's label is its best query reaching the threshold, else -1"
                        if config.objective == "bce_dice" else
@@ -436,9 +471,9 @@ def check_binding(host: str, token: str | None) -> None:
 
 
 def serve(detector, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-          limits: ServeLimits | None = None, model_process: bool = True) -> None:
-    """Run the service until interrupted (the forward passes in a child process unless
-    ``model_process=False``)."""
+          limits: ServeLimits | None = None, model_processes: int = 2) -> None:
+    """Run the service until interrupted (the forward passes in ``model_processes`` child
+    processes; 0: in a thread of the server)."""
     try:
         import uvicorn
     except ImportError as error:
@@ -446,7 +481,7 @@ def serve(detector, host: str = "127.0.0.1", port: int = 8000, token: str | None
 
     token = token or os.environ.get(TOKEN_ENVIRONMENT) or None
     check_binding(host, token)
-    uvicorn.run(create_app(detector, limits, token, model_process), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(detector, limits, token, model_processes), host=host, port=port, log_level="info")
 
 
 __all__ = ["RequestError", "ServeLimits", "check_binding", "create_app", "encode_scores", "serve"]

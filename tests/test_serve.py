@@ -29,14 +29,14 @@ def decode_scores(payload):
     return np.frombuffer(raw, dtype=payload["dtype"]).reshape(payload["shape"])
 
 
-@pytest.mark.parametrize("model_process", [False, True], ids=["in-process", "model-process"])
-def test_json_round_trip_equals_the_python_api(detector, model_process):
+@pytest.mark.parametrize("model_processes", [0, 2], ids=["in-process", "two-model-processes"])
+def test_json_round_trip_equals_the_python_api(detector, model_processes):
     points = cloud()
     expected = detector(points, ["grasp", "pour"])
-    with TestClient(create_app(detector, model_process=model_process)) as client:
+    with TestClient(create_app(detector, model_processes=model_processes)) as client:
         response = client.post("/predict", json={"points": points.tolist(), "queries": ["grasp", "pour"]})
         info = client.get("/info").json()
-    assert (info["model_process"] is not None) == model_process
+    assert len({process["pid"] for process in info["model_processes"]}) == model_processes
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["queries"] == ["grasp", "pour"] and body["labels"] == expected.labels.tolist()
@@ -118,6 +118,47 @@ def test_info_describes_model_limits_and_scores(detector):
     assert served == {"clouds": 1, "forward_passes": 1, "in_flight": 0}
 
 
+def test_batches_share_the_model_processes_and_their_cores(detector):
+    """Two model processes: while one scores a batch the next is gathered for the other; a pass
+    running alone gets every thread, two at once half each; a lone request keeps to the first."""
+    import time
+
+    import torch
+
+    from lmad.serve import BatchingQueue, _Options
+
+    class SlowForward:  # a model process stand-in: the model's own forward, slowly, recording its calls
+        threads = 2
+
+        def __init__(self, name):
+            self.name, self.calls = name, []
+
+        def __call__(self, batch, queries, threads):
+            self.calls.append((len(batch), threads))
+            time.sleep(0.2)
+            with torch.no_grad():
+                return detector.model(batch, queries)
+
+    first, second = SlowForward("first"), SlowForward("second")
+
+    async def scenario():
+        queue = BatchingQueue(detector, ServeLimits(max_batch=4))
+        queue.forwards = [first, second]
+        queue.start()
+        alone = await queue.submit(cloud(seed=9), _Options(("grasp",)))
+        together = await asyncio.gather(*[queue.submit(cloud(seed=seed), _Options(("grasp",))) for seed in range(6)])
+        await queue.stop()
+        return alone, together
+
+    alone, together = asyncio.run(scenario())
+    assert first.calls[0] == (1, 2)  # alone: the first process, every thread
+    assert second.calls and (sum(size for size, _ in first.calls + second.calls) == 7)
+    assert any(threads == 1 for _, threads in first.calls + second.calls)  # two passes at once: half each
+    for seed, result in enumerate(together):
+        np.testing.assert_allclose(result.scores, detector(cloud(seed=seed), ["grasp"]).scores, atol=1e-5)
+    np.testing.assert_allclose(alone.scores, detector(cloud(seed=9), ["grasp"]).scores, atol=1e-5)
+
+
 def test_a_full_queue_answers_503_with_retry_after(detector):
     from lmad.serve import BatchingQueue, RequestError, _Options
 
@@ -168,8 +209,8 @@ def test_the_worker_waits_for_requests_on_their_way_and_never_for_nothing(detect
         queue = BatchingQueue(detector, ServeLimits(max_batch=8, max_wait_ms=600_000))
         batch_sizes = []
         score = queue._predict
-        monkeypatch.setattr(queue, "_predict", lambda prepared, options: batch_sizes.append(len(prepared))
-                            or score(prepared, options))
+        monkeypatch.setattr(queue, "_predict", lambda prepared, options, forward: batch_sizes.append(len(prepared))
+                            or score(prepared, options, forward))
         queue.start()
         lone = await asyncio.wait_for(queue.submit(cloud(), _Options(("grasp",))), timeout=60)
         # four at once: the first to be prepared waits for the three still being prepared

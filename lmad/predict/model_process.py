@@ -56,9 +56,10 @@ class ModelProcess:
     def alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
-    def __call__(self, batch: torch.Tensor, queries: list[str]) -> torch.Tensor:
-        """batch (B, N, 3) float32, queries (K names) -> logits (B, K, N), as the model computes them."""
-        request = (batch.detach().cpu().numpy(), list(queries))
+    def __call__(self, batch: torch.Tensor, queries: list[str], threads: int | None = None) -> torch.Tensor:
+        """batch (B, N, 3) float32, queries (K names) -> logits (B, K, N), as the model computes them.
+        ``threads``: compute threads for this pass (default: the process's ``threads``)."""
+        request = (batch.detach().cpu().numpy(), list(queries), threads or self.threads)
         with self._lock:
             try:
                 reply = self._exchange(request)
@@ -140,7 +141,9 @@ def _run_forward_passes(connection, model: torch.nn.Module, device: str, threads
                 return  # the service stopped
             if request is None:
                 return
-            batch, queries = request
+            batch, queries, threads = request
+            if threads != torch.get_num_threads():
+                torch.set_num_threads(threads)
             try:
                 logits = model(torch.from_numpy(np.ascontiguousarray(batch)).to(device), queries)
                 reply = ("ok", logits.float().cpu().numpy())

@@ -17,6 +17,7 @@ def test_a_model_process_gives_the_models_logits_and_outlives_its_child(tiny_mod
     with ModelProcess(model, "cpu") as process:
         assert process.alive and process.pid != os.getpid()
         torch.testing.assert_close(process(batch, ["grasp", "pour"]), expected, rtol=0, atol=1e-6)
+        torch.testing.assert_close(process(batch, ["grasp", "pour"], threads=1), expected, rtol=1e-5, atol=1e-5)
         os.kill(process.pid, signal.SIGKILL)  # killed (e.g. out of memory): the next call starts another
         process._process.join(10)
         torch.testing.assert_close(process(batch[:1], ["grasp"]), expected[:1, :1], rtol=1e-5, atol=1e-5)
