@@ -47,6 +47,9 @@ class OptimSection:
     bn_momentum_min: float = 0.01
     language_model_lr: float = 1e-5  # for pretrained LM weights, when they are trained
     grad_clip_norm: float | None = None  # clip the gradient norm (None: off, as OpenAD)
+    # bce_dice: negatives within this distance of a positive of the same query get its positive
+    # weight (lmad.train.objectives.near_negatives; 0: off)
+    near_negative_radius: float = 0.0
     max_steps_per_epoch: int | None = None  # cap an epoch (quick runs, tests)
 
 

@@ -57,13 +57,29 @@ def cross_entropy_loss(logits: torch.Tensor, labels: torch.Tensor, class_weight:
     return F.nll_loss(F.log_softmax(logits.float(), dim=1), labels, weight=class_weight)
 
 
+def near_negatives(points: torch.Tensor, targets: torch.Tensor, radius: float) -> torch.Tensor:
+    """points (B, N, 3), targets (B, A, N) -> (B, A, N) bool: the points that are a clear no
+    (target <= 0.05) within ``radius`` of a clear yes (target >= 0.5) of the same query, such as
+    a container's outer wall beside its inner one."""
+    near = (torch.cdist(points.float(), points.float()) < radius).float()  # (B, N, N)
+    touching = torch.bmm((targets >= 0.5).float(), near) > 0
+    return touching & (targets <= 0.05)
+
+
 def bce_dice_loss(logits: torch.Tensor, targets: torch.Tensor, positive_weight: torch.Tensor | None = None,
-                  dice_weight: float = 1.0) -> torch.Tensor:
+                  dice_weight: float = 1.0, near: torch.Tensor | None = None) -> torch.Tensor:
     """logits, targets: (B, A, N), targets in [0, 1]; positive_weight: (A,) or None
-    -> scalar BCE (positives weighted per affordance) + dice_weight * soft Dice."""
+    -> scalar BCE (positives weighted per affordance) + dice_weight * soft Dice.
+
+    ``near``: (B, A, N) bool, the negatives next to positives (:func:`near_negatives`): their
+    BCE term gets the affordance's positive weight as well, so that near a region a false yes
+    costs as much as a missed one (elsewhere the weighted positives make a yes the cheaper guess)."""
     logits = logits.float()
     pos_weight = None if positive_weight is None else positive_weight.to(logits)[:, None]  # (A, 1)
-    bce = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight)
+    weight = None
+    if near is not None and pos_weight is not None:
+        weight = torch.where(near, pos_weight.expand_as(logits), torch.ones_like(logits))
+    bce = F.binary_cross_entropy_with_logits(logits, targets, weight=weight, pos_weight=pos_weight)
     present = targets.sum(-1) > 0  # (B, A)
     if dice_weight == 0 or not present.any():
         return bce
@@ -75,7 +91,7 @@ def bce_dice_loss(logits: torch.Tensor, targets: torch.Tensor, positive_weight: 
 
 
 def training_loss(objective: str, logits: torch.Tensor, batch: dict, class_names: list[str],
-                  class_weight: torch.Tensor | None) -> torch.Tensor:
+                  class_weight: torch.Tensor | None, near_negative_radius: float = 0.0) -> torch.Tensor:
     """The configured objective for logits scored against ``training_queries(class_names, objective)``.
 
     ``class_weight``: (C,) weights of the whole class set (``none`` included) or None.
@@ -85,4 +101,8 @@ def training_loss(objective: str, logits: torch.Tensor, batch: dict, class_names
     positive_weight = None
     if class_weight is not None:
         positive_weight = class_weight[affordance_indices(class_names)]
-    return bce_dice_loss(logits, query_targets(batch, class_names).to(logits.device), positive_weight)
+    targets = query_targets(batch, class_names).to(logits.device)
+    near = None
+    if near_negative_radius > 0:
+        near = near_negatives(batch["points"].to(logits.device), targets, near_negative_radius)
+    return bce_dice_loss(logits, targets, positive_weight, near=near)

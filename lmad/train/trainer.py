@@ -252,7 +252,8 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
             autocast = torch.autocast("cuda", dtype=amp_dtype) if use_amp else nullcontext()
             with autocast:
                 logits = network(points, asked_queries(queries, config.data.paraphrases, config.run.seed, global_step))
-            loss = training_loss(model.config.objective, logits, batch, class_names, class_weight)
+            loss = training_loss(model.config.objective, logits, batch, class_names, class_weight,
+                                 optim.near_negative_radius)
             if not _all_finite(loss, dist_info):
                 raise TrainingDivergedError(
                     f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; training stopped. "

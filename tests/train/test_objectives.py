@@ -93,3 +93,31 @@ def test_class_weights_scale_the_positive_term_of_each_affordance():
     through = training_loss("bce_dice", torch.zeros(1, 2, 4), batch, CLASSES, torch.tensor([3.0, 1.0, 9.0]))
     expected = bce_dice_loss(torch.zeros(1, 2, 4), query_targets(batch, CLASSES), torch.tensor([3.0, 1.0]))
     assert through.item() == pytest.approx(expected.item())  # `none`'s weight is not used
+
+
+def test_negatives_beside_a_region_weigh_as_much_as_its_positives():
+    from lmad.train.objectives import near_negatives
+
+    # two parallel sheets 0.03 apart (a container's inner and outer wall) and a far patch
+    grid = torch.stack(torch.meshgrid(torch.linspace(0, 0.5, 6), torch.linspace(0, 0.5, 6), indexing="ij"), -1)
+    grid = grid.reshape(-1, 2)
+    inner = torch.cat([grid, torch.zeros(36, 1)], 1)
+    outer = torch.cat([grid, torch.full((36, 1), 0.03)], 1)
+    far = inner + torch.tensor([0.0, 0.0, 0.9])
+    points = torch.cat([inner, outer, far])[None]  # (1, 108, 3)
+    targets = torch.cat([torch.ones(36), torch.zeros(72)])[None, None]  # (1, 1, 108): the inner sheet only
+    near = near_negatives(points, targets, radius=0.08)
+    assert near[0, 0, 36:72].all() and not near[0, 0, :36].any() and not near[0, 0, 72:].any()
+    # a model that says yes on both sheets: with near negatives weighted, that costs more
+    logits = torch.cat([torch.full((72,), 3.0), torch.full((36,), -3.0)])[None, None]
+    weight = torch.tensor([4.0])
+    plain = bce_dice_loss(logits, targets, weight)
+    weighted = bce_dice_loss(logits, targets, weight, near=near)
+    assert weighted > plain
+    right = torch.cat([torch.full((36,), 3.0), torch.full((72,), -3.0)])[None, None]
+    added_right = bce_dice_loss(right, targets, weight, near=near) - bce_dice_loss(right, targets, weight)
+    assert weighted - plain > 10 * added_right  # the weight falls on the false yes, not on the right answer
+    batch = {"points": points, "labels": torch.cat([torch.zeros(36), torch.ones(72)]).long()[None]}  # grasp, none
+    names = ["grasp", "none"]
+    assert training_loss("bce_dice", logits, batch, names, torch.tensor([4.0, 1.0]), near_negative_radius=0.08) > \
+        training_loss("bce_dice", logits, batch, names, torch.tensor([4.0, 1.0]))
