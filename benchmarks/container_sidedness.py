@@ -3,6 +3,7 @@
     python benchmarks/container_sidedness.py --variant backbone --steps 500       # about 5 min on 2 cores
     python benchmarks/container_sidedness.py --variant local --steps 500
     python benchmarks/container_sidedness.py --checkpoint shipped            # a trained model's contain
+    python benchmarks/container_sidedness.py --augment --steps 500           # as the shipped model is trained
 
 A geometry-only probe, apart from language and from the other affordances: per point, the
 target is 1 on the interior surface and 0 on the outer wall of procedural bowls and mugs
@@ -12,6 +13,12 @@ learned by the ``lite`` backbone and a two-layer head with BCE, Adam 1e-3, batch
 ``--variant local`` adds beside the backbone's output a per-point feature of the point's own
 neighbourhood (16 neighbours within ``--radius``, offsets through a small PointNet), which the
 backbone's last step only sees through 3-NN interpolation from 256 centres.
+
+``--augment``: each cloud normalised into the unit sphere and, each time it is drawn, augmented
+as the shipped model's training augments (``configs/default_model_cpu.yaml``: a turn about up,
+a tilt of up to 15 degrees, per-axis scale 0.8-1.25, jitter 0.005, up to 30 % of the points
+replaced by copies of one): whether those augmentations hide the wall from the backbone;
+``--without NAME`` leaves one out.
 
 ``--checkpoint`` (a folder, or ``shipped``) instead scores a trained model's ``contain`` on the
 same 48 test clouds (y up). It asks whether ``contain``'s low inside-vs-outside AUC on real bowls and mugs
@@ -79,6 +86,9 @@ def main(argv=None):
     parser.add_argument("--variant", choices=["backbone", "local"], default="backbone")
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--radius", type=float, default=0.06, help="the local feature's neighbourhood")
+    parser.add_argument("--augment", action="store_true", help="normalise and augment as the shipped model's training")
+    parser.add_argument("--without", action="append", default=[], choices=["tilt", "scale", "jitter", "dropout"],
+                        help="with --augment: leave this augmentation out (repeatable)")
     parser.add_argument("--checkpoint", help="score this trained model's contain instead (a folder, or 'shipped')")
     args = parser.parse_args(argv)
     if args.checkpoint:
@@ -99,12 +109,24 @@ def main(argv=None):
     train, test = container_clouds(480, 0), container_clouds(48, 1)
     model = SidednessProbe(args.variant == "local", args.radius)
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    if args.augment:
+        from lmad.data.transforms import Augment, normalize_unit_sphere
+
+        settings = {"tilt": 15.0, "scale": (0.8, 1.25), "jitter": 0.005, "dropout": 0.3}
+        augment = Augment(rotate_up=True, **{k: v for k, v in settings.items() if k not in args.without})
+        train = [(normalize_unit_sphere(xyz)[0], target, scored) for xyz, target, scored in train]
+        test = [(normalize_unit_sphere(xyz)[0], target, scored) for xyz, target, scored in test]
     points = torch.tensor(np.stack([c[0] for c in train]), dtype=torch.float32)
     targets = torch.tensor(np.stack([c[1] for c in train]))
     rng = np.random.default_rng(0)
     for step in range(args.steps):
         batch = rng.choice(len(train), 16, replace=False)
-        loss = nn.functional.binary_cross_entropy_with_logits(model(points[batch]), targets[batch])
+        batch_points, batch_targets = points[batch], targets[batch]
+        if args.augment:
+            pairs = [augment(train[i][0], train[i][1], rng)[:2] for i in batch]
+            batch_points = torch.tensor(np.stack([p for p, _ in pairs]), dtype=torch.float32)
+            batch_targets = torch.tensor(np.stack([t for _, t in pairs]))
+        loss = nn.functional.binary_cross_entropy_with_logits(model(batch_points), batch_targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -116,7 +138,8 @@ def main(argv=None):
         for xyz, target, scored in test:
             logits = model(torch.tensor(xyz[None], dtype=torch.float32))[0].numpy()
             aucs.append(roc_auc(logits[scored], target[scored].astype(bool)))
-    print(f"{args.variant}, {args.steps} steps: interior-vs-outer-wall AUC {np.mean(aucs):.3f} "
+    augmented = f", augmented{''.join(' without ' + name for name in args.without)}" if args.augment else ""
+    print(f"{args.variant}{augmented}, {args.steps} steps: interior-vs-outer-wall AUC {np.mean(aucs):.3f} "
           f"(bowls {np.mean(aucs[0::2]):.3f}, mugs {np.mean(aucs[1::2]):.3f}), {time.time() - start:.0f} s")
 
 
