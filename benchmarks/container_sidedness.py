@@ -15,10 +15,10 @@ neighbourhood (16 neighbours within ``--radius``, offsets through a small PointN
 backbone's last step only sees through 3-NN interpolation from 256 centres.
 
 ``--augment``: each cloud normalised into the unit sphere and, each time it is drawn, augmented
-as the shipped model's training augments (``configs/default_model_cpu.yaml``: a turn about up,
-a tilt of up to 15 degrees, per-axis scale 0.8-1.25, jitter 0.005, up to 30 % of the points
-replaced by copies of one): whether those augmentations hide the wall from the backbone;
-``--without NAME`` leaves one out.
+as the shipped model's training augments (``data.augment`` of ``configs/default_model_cpu.yaml``:
+a turn about up, a tilt of up to 15 degrees, per-axis scale 0.8-1.25, jitter 0.005, up to 30 %
+of the points replaced by copies of one): whether those augmentations hide the wall from the
+backbone; ``--without NAME`` leaves one out.
 
 ``--checkpoint`` (a folder, or ``shipped``) instead scores a trained model's ``contain`` on the
 same 48 test clouds (y up). It asks whether ``contain``'s low inside-vs-outside AUC on real bowls and mugs
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,6 +41,7 @@ from lmad.models.pointnet2 import PointNet2Backbone, PointwiseMLP
 from lmad.ops import ball_query_radii
 
 NUM_POINTS = 1024
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def container_clouds(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -111,9 +113,10 @@ def main(argv=None):
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     if args.augment:
         from lmad.data.transforms import Augment, normalize_unit_sphere
+        from lmad.train.config import TrainConfig
 
-        settings = {"tilt": 15.0, "scale": (0.8, 1.25), "jitter": 0.005, "dropout": 0.3}
-        augment = Augment(rotate_up=True, **{k: v for k, v in settings.items() if k not in args.without})
+        settings = TrainConfig.from_file(ROOT / "configs" / "default_model_cpu.yaml").data.augment
+        augment = Augment(**{k: v for k, v in settings.items() if k not in args.without})
         train = [(normalize_unit_sphere(xyz)[0], target, scored) for xyz, target, scored in train]
         test = [(normalize_unit_sphere(xyz)[0], target, scored) for xyz, target, scored in test]
     points = torch.tensor(np.stack([c[0] for c in train]), dtype=torch.float32)
