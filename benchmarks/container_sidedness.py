@@ -4,6 +4,7 @@
     python benchmarks/container_sidedness.py --variant local --steps 500
     python benchmarks/container_sidedness.py --checkpoint shipped            # a trained model's contain
     python benchmarks/container_sidedness.py --augment --steps 500           # as the shipped model is trained
+    python benchmarks/container_sidedness.py --soft-targets                  # on the full model's contain labels
 
 A geometry-only probe, apart from language and from the other affordances: per point, the
 target is 1 on the interior surface and 0 on the outer wall of procedural bowls and mugs
@@ -20,6 +21,10 @@ a turn about up, a tilt of up to 15 degrees, per-axis scale 0.8-1.25, jitter 0.0
 of the points replaced by copies of one): whether those augmentations hide the wall from the
 backbone; ``--without NAME`` leaves one out.
 
+``--soft-targets``: the probe learns the generator's soft ``contain`` label (the full model's
+target: 0.3-0.95 on the region, a fall-off within 0.08 of it, 0 beyond; ``soft_scores``)
+instead of interior = 1, and is scored the same way: whether those labels alone hide the wall.
+
 ``--checkpoint`` (a folder, or ``shipped``) instead scores a trained model's ``contain`` on the
 same 48 test clouds (y up). It asks whether ``contain``'s low inside-vs-outside AUC on real bowls and mugs
 (``real_objects.py``) is a limit of the network's resolution or of its training.
@@ -35,18 +40,21 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from lmad.data.classes import AFFORDANCE_CLASSES
 from lmad.data.synthetic.generate import make_object
 from lmad.eval import roc_auc
 from lmad.models.pointnet2 import PointNet2Backbone, PointwiseMLP
 from lmad.ops import ball_query_radii
 
 NUM_POINTS = 1024
+CONTAIN = AFFORDANCE_CLASSES.index("contain")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def container_clouds(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def container_clouds(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Bowls and mugs in turn: points (N, 3), target (N,) 1 on the interior, scored (N,) bool
-    (interior or outer wall: the points the AUC compares)."""
+    (interior or outer wall: the points the AUC compares), and the generator's soft ``contain``
+    label (N,), the one the full model is trained on."""
     clouds = []
     rng = np.random.default_rng(seed)
     for i in range(count):
@@ -58,7 +66,7 @@ def container_clouds(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray
         c, s = np.cos(angle), np.sin(angle)
         turn = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
         clouds.append((obj.points[pick] @ turn.T, (part[pick] == "interior").astype(np.float32),
-                       np.isin(part[pick], ["interior", "outer wall"])))
+                       np.isin(part[pick], ["interior", "outer wall"]), obj.scores[pick, CONTAIN]))
     return clouds
 
 
@@ -91,6 +99,8 @@ def main(argv=None):
     parser.add_argument("--augment", action="store_true", help="normalise and augment as the shipped model's training")
     parser.add_argument("--without", action="append", default=[], choices=["tilt", "scale", "jitter", "dropout"],
                         help="with --augment: leave this augmentation out (repeatable)")
+    parser.add_argument("--soft-targets", action="store_true",
+                        help="train on the generator's soft contain labels instead of interior = 1 (scored the same)")
     parser.add_argument("--checkpoint", help="score this trained model's contain instead (a folder, or 'shipped')")
     args = parser.parse_args(argv)
     if args.checkpoint:
@@ -99,7 +109,7 @@ def main(argv=None):
         detector = AffordanceDetector.from_pretrained(None if args.checkpoint == "shipped" else args.checkpoint)
         detector = detector.with_options(up_axis="y")
         aucs = []
-        for xyz, target, scored in container_clouds(48, 1):
+        for xyz, target, scored, _ in container_clouds(48, 1):
             scores = detector(xyz, ["contain"]).scores[:, 0]
             aucs.append(roc_auc(scores[scored], target[scored].astype(bool)))
         print(f"{args.checkpoint}: contain interior-vs-outer-wall AUC {np.mean(aucs):.3f} "
@@ -117,16 +127,17 @@ def main(argv=None):
 
         settings = TrainConfig.from_file(ROOT / "configs" / "default_model_cpu.yaml").data.augment
         augment = Augment(**{k: v for k, v in settings.items() if k not in args.without})
-        train = [(normalize_unit_sphere(xyz)[0], target, scored) for xyz, target, scored in train]
-        test = [(normalize_unit_sphere(xyz)[0], target, scored) for xyz, target, scored in test]
+        train = [(normalize_unit_sphere(xyz)[0], *rest) for xyz, *rest in train]
+        test = [(normalize_unit_sphere(xyz)[0], *rest) for xyz, *rest in test]
+    learned = 3 if args.soft_targets else 1  # which of a cloud's labels the probe learns
     points = torch.tensor(np.stack([c[0] for c in train]), dtype=torch.float32)
-    targets = torch.tensor(np.stack([c[1] for c in train]))
+    targets = torch.tensor(np.stack([c[learned] for c in train]))
     rng = np.random.default_rng(0)
     for step in range(args.steps):
         batch = rng.choice(len(train), 16, replace=False)
         batch_points, batch_targets = points[batch], targets[batch]
         if args.augment:
-            pairs = [augment(train[i][0], train[i][1], rng)[:2] for i in batch]
+            pairs = [augment(train[i][0], train[i][learned], rng)[:2] for i in batch]
             batch_points = torch.tensor(np.stack([p for p, _ in pairs]), dtype=torch.float32)
             batch_targets = torch.tensor(np.stack([t for _, t in pairs]))
         loss = nn.functional.binary_cross_entropy_with_logits(model(batch_points), batch_targets)
@@ -138,10 +149,11 @@ def main(argv=None):
     model.eval()
     with torch.no_grad():
         aucs = []
-        for xyz, target, scored in test:
+        for xyz, target, scored, _ in test:
             logits = model(torch.tensor(xyz[None], dtype=torch.float32))[0].numpy()
             aucs.append(roc_auc(logits[scored], target[scored].astype(bool)))
     augmented = f", augmented{''.join(' without ' + name for name in args.without)}" if args.augment else ""
+    augmented += ", soft contain targets" if args.soft_targets else ""
     print(f"{args.variant}{augmented}, {args.steps} steps: interior-vs-outer-wall AUC {np.mean(aucs):.3f} "
           f"(bowls {np.mean(aucs[0::2]):.3f}, mugs {np.mean(aucs[1::2]):.3f}), {time.time() - start:.0f} s")
 

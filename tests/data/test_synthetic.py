@@ -226,14 +226,14 @@ def test_vessel_walls_keep_their_thickness_down_to_the_floor():
 
 @pytest.mark.parametrize("category", ["Bowl", "Mug"])
 def test_soft_labels_fall_off_along_the_surface_not_through_the_wall(category):
-    """contain's fall-off reaches the inner wall above the region but not the outer wall, a
-    wall's thickness away from the region."""
+    """contain covers the whole cavity, up to the rim, and its fall-off reaches the rim (the
+    surface goes on there) but not the outer wall, a wall's thickness away from the region."""
     contain = AFFORDANCE_CLASSES.index("contain")
     for seed in range(4):
         obj = make_object(category, np.random.default_rng(seed))
         part = np.array(obj.part_names)[obj.part_index]
         scores = obj.scores[:, contain]
         assert scores[part == "outer wall"].mean() < 0.01
-        interior = scores[part == "interior"]
-        core = interior.max()
-        assert ((interior > 0) & (interior < 0.6 * core)).any()  # the fall-off above the region
+        interior, rim = scores[part == "interior"], scores[part == "rim"]
+        assert (interior > 0).all()  # the whole cavity
+        assert ((rim > 0) & (rim < 0.6 * interior.max())).any()  # the fall-off beyond the region

@@ -146,7 +146,7 @@ def mug(rng):
     rim_band = y_above(height * 0.92)
     return [
         Part("outer wall", outer, {"wrap_grasp": y_between(height * 0.15, height * 0.8), "pourable": rim_band}),
-        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.85, "pourable": rim_band}),
+        Part("interior", inner, {"contain": None, "pourable": rim_band}),
         Part("rim", rim, {"pourable": None}),
         Part("handle", tube(path, u(rng, 0.04, 0.06)), {"grasp": None}),
     ]
@@ -167,7 +167,7 @@ def bowl(rng):
     foot = [Part("foot", cylinder((0, -0.02, 0), rs[0] * 0.8, 0.04), {})] if rng.random() < 0.5 else []
     return [
         Part("outer wall", outer, {"wrap_grasp": y_between(height * 0.25, height * 0.85), "pourable": rim_band}),
-        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.85}),
+        Part("interior", inner, {"contain": None}),
         Part("rim", rim, {"pourable": None}),
     ] + foot
 
@@ -180,7 +180,7 @@ def vase(rng):
     outer, inner, rim = open_vessel(rng, rs, ys, 0.03)
     return [
         Part("body", outer, {"wrap_grasp": y_between(height * 0.1, height * 0.6), "pourable": y_above(height * 0.82)}),
-        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.85}),
+        Part("interior", inner, {"contain": None}),
         Part("rim", rim, {"pourable": None}),
     ]
 
@@ -216,7 +216,7 @@ def trash_can(rng):
     outer, inner, rim = open_vessel(rng, rs, ys, 0.03, sections=4 if square else 32)
     parts = [
         Part("wall", outer, {"pourable": y_above(height * 0.93)}),
-        Part("interior", inner, {"contain": lambda p: p[:, 1] <= height * 0.85}),
+        Part("interior", inner, {"contain": None}),
         Part("rim", rim, {"pourable": None}),
     ]
     if rng.random() < 0.7:
