@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -51,10 +52,15 @@ CONTAIN = AFFORDANCE_CLASSES.index("contain")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def container_clouds(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Bowls and mugs in turn: points (N, 3), target (N,) 1 on the interior, scored (N,) bool
-    (interior or outer wall: the points the AUC compares), and the generator's soft ``contain``
-    label (N,), the one the full model is trained on."""
+class ContainerCloud(NamedTuple):
+    points: np.ndarray  # (N, 3)
+    interior: np.ndarray  # (N,) float, 1 on the interior surface
+    scored: np.ndarray  # (N,) bool, interior or outer wall: the points the AUC compares
+    contain: np.ndarray  # (N,) the generator's soft contain label, the full model's target
+
+
+def container_clouds(count: int, seed: int) -> list[ContainerCloud]:
+    """Bowls and mugs in turn, each a random turn about up."""
     clouds = []
     rng = np.random.default_rng(seed)
     for i in range(count):
@@ -65,8 +71,8 @@ def container_clouds(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray
         angle = rng.uniform(0, 2 * np.pi)
         c, s = np.cos(angle), np.sin(angle)
         turn = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
-        clouds.append((obj.points[pick] @ turn.T, (part[pick] == "interior").astype(np.float32),
-                       np.isin(part[pick], ["interior", "outer wall"]), obj.scores[pick, CONTAIN]))
+        clouds.append(ContainerCloud(obj.points[pick] @ turn.T, (part[pick] == "interior").astype(np.float32),
+                                     np.isin(part[pick], ["interior", "outer wall"]), obj.scores[pick, CONTAIN]))
     return clouds
 
 
@@ -109,9 +115,9 @@ def main(argv=None):
         detector = AffordanceDetector.from_pretrained(None if args.checkpoint == "shipped" else args.checkpoint)
         detector = detector.with_options(up_axis="y")
         aucs = []
-        for xyz, target, scored, _ in container_clouds(48, 1):
-            scores = detector(xyz, ["contain"]).scores[:, 0]
-            aucs.append(roc_auc(scores[scored], target[scored].astype(bool)))
+        for cloud in container_clouds(48, 1):
+            scores = detector(cloud.points, ["contain"]).scores[:, 0]
+            aucs.append(roc_auc(scores[cloud.scored], cloud.interior[cloud.scored].astype(bool)))
         print(f"{args.checkpoint}: contain interior-vs-outer-wall AUC {np.mean(aucs):.3f} "
               f"(bowls {np.mean(aucs[0::2]):.3f}, mugs {np.mean(aucs[1::2]):.3f})")
         return
@@ -127,17 +133,17 @@ def main(argv=None):
 
         settings = TrainConfig.from_file(ROOT / "configs" / "default_model_cpu.yaml").data.augment
         augment = Augment(**{k: v for k, v in settings.items() if k not in args.without})
-        train = [(normalize_unit_sphere(xyz)[0], *rest) for xyz, *rest in train]
-        test = [(normalize_unit_sphere(xyz)[0], *rest) for xyz, *rest in test]
-    learned = 3 if args.soft_targets else 1  # which of a cloud's labels the probe learns
-    points = torch.tensor(np.stack([c[0] for c in train]), dtype=torch.float32)
-    targets = torch.tensor(np.stack([c[learned] for c in train]))
+        train = [c._replace(points=normalize_unit_sphere(c.points)[0]) for c in train]
+        test = [c._replace(points=normalize_unit_sphere(c.points)[0]) for c in test]
+    learned = "contain" if args.soft_targets else "interior"  # the label the probe learns
+    points = torch.tensor(np.stack([c.points for c in train]), dtype=torch.float32)
+    targets = torch.tensor(np.stack([getattr(c, learned) for c in train]))
     rng = np.random.default_rng(0)
     for step in range(args.steps):
         batch = rng.choice(len(train), 16, replace=False)
         batch_points, batch_targets = points[batch], targets[batch]
         if args.augment:
-            pairs = [augment(train[i][0], train[i][learned], rng)[:2] for i in batch]
+            pairs = [augment(train[i].points, getattr(train[i], learned), rng)[:2] for i in batch]
             batch_points = torch.tensor(np.stack([p for p, _ in pairs]), dtype=torch.float32)
             batch_targets = torch.tensor(np.stack([t for _, t in pairs]))
         loss = nn.functional.binary_cross_entropy_with_logits(model(batch_points), batch_targets)
@@ -149,9 +155,9 @@ def main(argv=None):
     model.eval()
     with torch.no_grad():
         aucs = []
-        for xyz, target, scored, _ in test:
-            logits = model(torch.tensor(xyz[None], dtype=torch.float32))[0].numpy()
-            aucs.append(roc_auc(logits[scored], target[scored].astype(bool)))
+        for cloud in test:
+            logits = model(torch.tensor(cloud.points[None], dtype=torch.float32))[0].numpy()
+            aucs.append(roc_auc(logits[cloud.scored], cloud.interior[cloud.scored].astype(bool)))
     augmented = f", augmented{''.join(' without ' + name for name in args.without)}" if args.augment else ""
     augmented += ", soft contain targets" if args.soft_targets else ""
     print(f"{args.variant}{augmented}, {args.steps} steps: interior-vs-outer-wall AUC {np.mean(aucs):.3f} "
