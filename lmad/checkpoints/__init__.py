@@ -18,6 +18,8 @@ import json
 import shutil
 from pathlib import Path
 
+from lmad.atomic_files import atomic_write
+
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TRAINING_STATE_FILE = "training_state.pt"
@@ -77,7 +79,7 @@ def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
     if not stores_lm:
         state = {k: v for k, v in state.items() if not k.startswith(LANGUAGE_MODEL_PREFIX)}
     weights = directory / WEIGHTS_FILE
-    _atomic_write(weights, lambda path: save_file(state, str(path), metadata={"format": "pt"}))
+    atomic_write(weights, lambda path: save_file(state, str(path), metadata={"format": "pt"}))
     meta = {
         "lmad_version": __version__,
         "model": model.config.to_dict(),
@@ -86,7 +88,7 @@ def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
         **(extra or {}),
         "weights_sha256": _sha256(weights),
     }
-    _atomic_write(directory / CONFIG_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
+    atomic_write(directory / CONFIG_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
     return directory
 
 
@@ -184,9 +186,3 @@ def _sha256(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    write(temporary)
-    temporary.replace(path)

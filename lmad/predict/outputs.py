@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lmad.atomic_files import atomic_write, atomic_write_bytes, atomic_write_text
+
 FORMATS = ("npz", "ply", "pcd", "png", "html", "json")
 # formats that need an optional package: (module, how to install it)
 _NEEDS = {"ply": ("plyfile", "pip install 'lmad[io]'"), "pcd": ("pypcd4", "pip install 'lmad[io]'"),
@@ -79,24 +81,26 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
             if result.attention:
                 arrays["attention_per_block"] = result.attention["per_block"]
                 arrays["attention"] = result.attention["overall"]
-            np.savez_compressed(path, **arrays)
+            atomic_write(path, lambda temporary: np.savez_compressed(temporary, **arrays))
         elif fmt == "ply":
-            _write_ply(path, result)
+            atomic_write(path, lambda temporary: _write_ply(temporary, result))
         elif fmt == "pcd":
-            path.write_bytes(pcd_bytes(result))
+            atomic_write_bytes(path, pcd_bytes(result))
         elif fmt == "png":
             from lmad.viz.render import render_labels
 
-            render_labels(path, result.upright_points()[shown], labels[shown], names,
-                          title=f"{stem}: " + ", ".join(result.queries), scores=result.scores[shown])
+            atomic_write(path, lambda temporary: render_labels(
+                temporary, result.upright_points()[shown], labels[shown], names,
+                title=f"{stem}: " + ", ".join(result.queries), scores=result.scores[shown]))
         elif fmt == "html":
             from lmad.viz.html import write_viewer
 
             attention = result.attention["overall"][:, shown] if result.attention else None
-            write_viewer(path, result.upright_points()[shown], result.scores[shown], labels[shown], result.queries,
-                         attention, title=stem, label_names=names)
+            atomic_write(path, lambda temporary: write_viewer(
+                temporary, result.upright_points()[shown], result.scores[shown], labels[shown], result.queries,
+                attention, title=stem, label_names=names))
         elif fmt == "json":
-            path.write_text(json.dumps(result.summary(), indent=2))
+            atomic_write_text(path, json.dumps(result.summary(), indent=2))
         written.append(path)
     return written
 

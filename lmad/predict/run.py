@@ -54,11 +54,11 @@ def predict_files(detector, paths, queries, out_dir, formats=("npz",), batch_siz
     """
     from tqdm.auto import tqdm
 
-    files = find_input_files(paths)
+    files, repeats = find_input_files(paths)
     out_dir = Path(out_dir)
     stems, notes = plan_output_stems(files, out_dir, formats)
     prepare_output_folder(out_dir)
-    report = PredictionReport(files, notes=notes)
+    report = PredictionReport(files, notes=repeats + notes)
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress)
     for index, outcome in detector.iter_predictions(files, queries, batch_size, attention, skip_errors=True):
         path = files[index]

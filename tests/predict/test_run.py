@@ -1,6 +1,7 @@
 """The `lmad predict` run: nothing lost, nothing silently wrong, every user error one line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -210,3 +211,52 @@ def test_formats_are_checked_before_any_work(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pypcd4" else real(name, *a))
     with pytest.raises(ValueError, match="lmad\\[io\\]"):
         parse_formats("pcd")
+
+
+@pytest.mark.parametrize("layout", ["same file twice", "folder and a file in it", "relative and absolute",
+                                    "names differing in case"])
+def test_every_output_stays_inside_out_and_each_file_is_scored_once(checkpoint, tmp_path, capsys, monkeypatch,
+                                                                     layout):
+    monkeypatch.chdir(tmp_path)
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    np.save(scans / "good.npy", cloud())
+    if layout == "same file twice":
+        inputs, expected = [scans / "good.npy", scans / "good.npy"], 1
+    elif layout == "folder and a file in it":
+        inputs, expected = [scans, scans / "good.npy"], 1
+    elif layout == "relative and absolute":
+        inputs, expected = ["scans/good.npy", scans / "good.npy"], 1
+    else:
+        np.save(scans / "good_upper.npy", cloud(seed=1))
+        (scans / "good_upper.npy").rename(scans / "good.NPY")
+        inputs, expected = [scans / "good.npy", scans / "good.NPY"], 2
+    out = tmp_path / "out"
+    before = set(tmp_path.parent.iterdir())
+    assert predict(checkpoint, *inputs, "--out", out, "--format", "npz,json") == 0
+    printed = capsys.readouterr().out
+    assert f"{expected} of {expected} files scored" in printed
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 2 * expected, written
+    assert all(not name.startswith("_") and "/" not in name for name in written), written
+    assert set(tmp_path.parent.iterdir()) == before  # nothing written beside the run's folder
+    if expected == 1:
+        assert "scored once" in printed
+
+
+def test_an_interrupted_write_leaves_no_partial_file(checkpoint, tmp_path, monkeypatch):
+    from lmad.predict import outputs
+
+    detector = AffordanceDetector.from_pretrained(checkpoint)
+    result = detector(cloud(), ["grasp"])
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def interrupted(path, **arrays):
+        Path(path).write_bytes(b"PK half of an archive")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(outputs.np, "savez_compressed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        outputs.write_outputs(result, out, "scan", ["json", "npz"])
+    assert [p.name for p in out.iterdir()] == ["scan.json"]  # the complete one only, no temporary left

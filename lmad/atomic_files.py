@@ -1,0 +1,39 @@
+"""Writing files so that a reader never sees half of one: a temporary file beside the target,
+renamed over it when complete (``os.replace`` is atomic within a folder).
+
+An interruption (Ctrl-C, a full disk, a crash of the writer) leaves the previous file, or no
+file, under the final name, never a truncated one; the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def atomic_write(path: str | Path, write) -> Path:
+    """Call ``write(temporary_path)``, then rename the temporary file to ``path``.
+
+    The temporary file is in the same folder, hidden, with the same suffix as ``path`` (writers
+    such as matplotlib pick the format from it) and a name no other process uses at once.
+    Returns ``path``.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}-{id(write):x}.tmp{path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """``path.write_text(text)`` (UTF-8), atomically."""
+    return atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """``path.write_bytes(data)``, atomically."""
+    return atomic_write(path, lambda temporary: temporary.write_bytes(data))
