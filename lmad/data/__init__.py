@@ -10,7 +10,7 @@ from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX, PARAPHRASES, SYNON
 from lmad.data.dataset import PointCloudDataset, SampleRecord, collate_samples
 from lmad.data.files import SUPPORTED_EXTENSIONS, PointFileError, read_point_file, read_points
 from lmad.data.folder import convert_affordancenet, load_folder, write_sample
-from lmad.data.resample import nearest_sampled, resample_indices
+from lmad.data.resample import nearest_sampled, resample_indices, sampling_candidates
 from lmad.data.safe_pickle import UnsafePickleError, safe_load_pickle
 from lmad.data.transforms import Augment, normalize_unit_sphere
 
@@ -38,6 +38,7 @@ __all__ = [
     "read_point_file",
     "read_points",
     "resample_indices",
+    "sampling_candidates",
     "safe_load_pickle",
     "write_sample",
 ]

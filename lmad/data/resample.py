@@ -10,16 +10,55 @@ import torch
 from lmad.ops import farthest_point_sample
 
 # Farthest point sampling is sequential in its N picks and linear in M per pick; above this
-# many points a seeded uniform subset is taken first, which keeps the cost linear in M.
+# many points a pseudo-random subset is taken first, which keeps the cost linear in M.
 FPS_INPUT_LIMIT = 32_768
+
+
+def sampling_candidates(points: np.ndarray, limit: int = FPS_INPUT_LIMIT) -> np.ndarray:
+    """The rows sampling may pick from, in an order that depends on the points, not on their rows.
+
+    The same set of points in any row order gives the same candidate points in the same order,
+    so a cloud gets the same answer however its file lists it: at most ``limit`` rows, chosen
+    by a hash of each row's coordinate bits when there are more (a pseudo-random, uniform
+    subset, O(M)), sorted by x, then y, then z.
+
+    Args:
+        points: (M, 3) float coordinates as read (before any arithmetic, which could round
+            differently in another order).
+    Returns:
+        (min(M, limit),) int64 indices into the rows.
+    """
+    points = np.asarray(points, dtype=np.float64) + 0.0  # -0.0 and 0.0 alike
+    chosen = np.arange(len(points))
+    if len(points) > limit:
+        keys = _row_hash(points)
+        chosen = np.argpartition(keys, limit - 1)[:limit]
+    return chosen[np.lexsort(points[chosen].T[::-1])]
+
+
+def _row_hash(points: np.ndarray) -> np.ndarray:
+    """(M, 3) float64 -> (M,) uint64, a mix (splitmix64's finaliser) of each row's coordinate bits."""
+    bits = np.ascontiguousarray(points).view(np.uint64)
+    key = np.zeros(len(points), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in range(3):
+            key ^= bits[:, column]
+            key ^= key >> np.uint64(30)
+            key *= np.uint64(0xBF58476D1CE4E5B9)
+            key ^= key >> np.uint64(27)
+            key *= np.uint64(0x94D049BB133111EB)
+            key ^= key >> np.uint64(31)
+    return key
 
 
 def resample_indices(num_points: int, target: int, seed: int = 0, points: np.ndarray | None = None) -> np.ndarray:
     """Indices of ``target`` points chosen from ``num_points``.
 
-    More points than needed: farthest point sampling on ``points`` (after a seeded uniform
-    subset of ``FPS_INPUT_LIMIT`` when there are more). Fewer: every point once, plus seeded
-    random repeats to make up the count (no point is left unscored).
+    More points than needed: farthest point sampling on ``points`` (among
+    :func:`sampling_candidates` when there are more than ``FPS_INPUT_LIMIT``). Fewer: every
+    point once, plus seeded random repeats to make up the count (no point is left unscored).
+    The result follows the rows' order; give rows in :func:`sampling_candidates`' order for an
+    answer that does not depend on it (the detector does).
 
     Returns:
         (target,) int64 indices into the input.
@@ -34,7 +73,7 @@ def resample_indices(num_points: int, target: int, seed: int = 0, points: np.nda
         raise ValueError("points are needed to farthest-point-sample")
     pool = np.arange(num_points)
     if num_points > FPS_INPUT_LIMIT:
-        pool = np.sort(rng.choice(num_points, size=FPS_INPUT_LIMIT, replace=False))
+        pool = sampling_candidates(points)
     xyz = torch.from_numpy(np.ascontiguousarray(points[pool], dtype=np.float32)).unsqueeze(0)
     generator = torch.Generator().manual_seed(seed)
     picked = farthest_point_sample(xyz, target, generator)[0].numpy()

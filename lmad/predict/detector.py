@@ -2,7 +2,8 @@
 
     path or (M, 3) array -> rows read in float64 (meshes surface-sampled; NaN/Inf rows marked
     invalid, kept in place) -> centred and scaled into the unit sphere (float64 until scaled)
-    -> turned y-up -> N points by farthest point sampling (or repeats when M < N) -> batches of
+    -> turned y-up -> N points by farthest point sampling among candidates ordered by their
+    coordinates, so row order does not matter (or repeats when M < N) -> batches of
     clouds -> model -> per-query probabilities at the N points -> carried to every valid row
     (nearest sampled point) -> labels, row for row with the input
 
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 
 from lmad.data.files import DEFAULT_MESH_POINTS, PointFile, check_points, points_from_array, read_point_file
-from lmad.data.resample import nearest_sampled, resample_indices
+from lmad.data.resample import nearest_sampled, resample_indices, sampling_candidates
 from lmad.data.transforms import normalize_unit_sphere, rotation_about_y, up_axis_rotation
 from lmad.models.scoring import exclusive_probabilities, query_probabilities
 from lmad.predict.result import NO_LABEL, AffordanceResult
@@ -138,10 +139,13 @@ class AffordanceDetector:
         read, source = self.load(item)
         rows = read.points[read.valid]
         normalised, _, _ = normalize_unit_sphere(rows)  # float64 until centred and scaled
+        # the same points in any row order: the same candidates in the same order, the same answer
+        candidates = sampling_candidates(rows)
         upright = up_axis_rotation(self.up_axis)
         sampled, nearest = [], []
         for view in range(self.tta):
-            pick = resample_indices(len(rows), self.num_points, self.seed + view, normalised)
+            pick = candidates[resample_indices(len(candidates), self.num_points, self.seed + view,
+                                               normalised[candidates])]
             turn = rotation_about_y(2 * np.pi * view / self.tta).astype(np.float64)
             sampled.append((normalised[pick] @ upright.T @ turn.T).astype(np.float32))
             # every valid row takes the scores of its nearest sampled point (in the normalised

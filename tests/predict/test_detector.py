@@ -223,12 +223,19 @@ def test_test_time_augmentation_averages_turned_views(checkpoint):
     a, b = single(points, ["grasp", "pour"], attention=True), four(points, ["grasp", "pour"], attention=True)
     assert b.scores.shape == a.scores.shape and b.attention["overall"].shape == a.attention["overall"].shape
     assert not np.allclose(a.scores, b.scores)  # the other views are seen
-    # the same as turning the input by hand and averaging four single-view detectors (seeds 0..3)
-    views = [AffordanceDetector.from_pretrained(checkpoint, device="cpu", num_points=64, seed=v) for v in range(4)]
+    # view v is what a single-view detector with seed v samples, turned by v quarter turns, and
+    # the scores are the average of the four views' scores
     from lmad.data.transforms import rotation_about_y
+    from lmad.predict.detector import PreparedInput
 
-    by_hand = np.mean([views[v](points @ rotation_about_y(2 * np.pi * v / 4).astype(np.float64).T,
-                                ["grasp", "pour"]).scores for v in range(4)], 0)
-    assert np.allclose(by_hand, b.scores, atol=1e-4)
+    prepared = four.prepare(points)
+    by_hand = []
+    for v in range(4):
+        alone = AffordanceDetector.from_pretrained(checkpoint, device="cpu", num_points=64, seed=v).prepare(points)
+        turned = alone.sampled[0] @ rotation_about_y(2 * np.pi * v / 4).T
+        np.testing.assert_allclose(prepared.sampled[v], turned, atol=1e-6)
+        view = PreparedInput(alone.source, alone.read, [prepared.sampled[v]], alone.nearest)
+        by_hand.append(single.score_prepared([view], ["grasp", "pour"])[0].scores)
+    assert np.allclose(np.mean(by_hand, 0), b.scores, atol=1e-5)
     with pytest.raises(ValueError, match="tta"):
         AffordanceDetector.from_pretrained(checkpoint, device="cpu", tta=0)

@@ -260,3 +260,28 @@ def test_an_interrupted_write_leaves_no_partial_file(checkpoint, tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         outputs.write_outputs(result, out, "scan", ["json", "npz"])
     assert [p.name for p in out.iterdir()] == ["scan.json"]  # the complete one only, no temporary left
+
+
+@pytest.mark.parametrize("rows", [40, 300, 40_000])  # fewer than N, more than N, more than FPS_INPUT_LIMIT
+def test_the_same_points_in_any_row_order_get_the_same_scores(checkpoint, rows):
+    detector = AffordanceDetector.from_pretrained(checkpoint)
+    points = cloud(rows, seed=3)
+    order = np.random.default_rng(1).permutation(rows)
+    as_given = detector(points, ["grasp", "pour"])
+    shuffled = detector(points[order], ["grasp", "pour"])
+    np.testing.assert_allclose(shuffled.scores, as_given.scores[order], atol=1e-6)
+    assert np.mean(shuffled.labels == as_given.labels[order]) >= 0.995
+
+
+def test_sampling_candidates_do_not_depend_on_row_order():
+    from lmad.data import sampling_candidates
+
+    points = cloud(5000, seed=4)
+    points[10] = -0.0  # the same point as +0.0
+    order = np.random.default_rng(2).permutation(len(points))
+    flipped = points[order].copy()
+    flipped[flipped == 0] = 0.0
+    for limit in (10_000, 1000):
+        chosen = points[sampling_candidates(points, limit)]
+        assert np.array_equal(chosen, flipped[sampling_candidates(flipped, limit)])
+        assert len(chosen) == min(limit, len(points))
