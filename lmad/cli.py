@@ -67,7 +67,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     else:
         queries = parse_queries(args.queries)
     model = LMAD.from_pretrained(args.checkpoint, map_location=device)
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = args.seeds
     report = {"checkpoint": str(args.checkpoint), "data": str(data), "task": args.task, "split": args.split,
               "queries": queries, "seeds": seeds, "protocol": args.protocol}
     if args.protocol == "openad":
@@ -180,18 +180,36 @@ def serve_limits(args: argparse.Namespace):
                        max_queue=args.max_queue)
 
 
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or a positive whole number, got {text}")
     return value
+
+
+def _seed_list(text: str) -> list[int]:
+    """``"0,1,2"`` -> [0, 1, 2]; anything else is refused by the parser, naming the flag."""
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers >= 0 such as 0,1,2, got {text!r}")
+    return seeds
 
 
 def _non_negative(text: str) -> float:
@@ -235,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", required=True, help="output folder")
     synth.add_argument("--train", type=_positive_int, default=2000, help="training shapes (default 2000)")
     synth.add_argument("--val", type=_positive_int, default=400, help="validation shapes (default 400)")
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=_non_negative_int, default=0, help="generator seed (default 0)")
     synth.add_argument("--categories", help="comma-separated subset of the categories (default: all; see `lmad info`)")
     synth.add_argument("--balance", choices=["real", "uniform"], default="real",
                        help="category shares: 3D AffordanceNet's frequencies (with a floor) or equal")
@@ -308,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="val")
     evaluate.add_argument("--queries", default="canonical",
                           help="canonical | synonyms | a comma-separated list, one per class in order")
-    evaluate.add_argument("--seeds", default="0", help="comma-separated evaluation seeds (FPS starts), e.g. 0,1,2")
+    evaluate.add_argument("--seeds", type=_seed_list, default=[0], help="comma-separated evaluation seeds (FPS starts), e.g. 0,1,2")
     evaluate.add_argument("--protocol", choices=["openad", "heatmap"], default="openad")
     evaluate.add_argument("--batch-size", type=_positive_int, default=16)
     evaluate.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -332,6 +350,8 @@ def _join_dash_values(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from lmad.errors import LMADError
+
     parser = build_parser()
     args = parser.parse_args(_join_dash_values(list(sys.argv[1:] if argv is None else argv)))
     if not hasattr(args, "func"):
@@ -343,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = " (the last checkpoint is kept: continue with --resume)" if args.command == "train" else ""
         print(f"lmad {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
-    except (ValueError, OSError) as error:
+    except (LMADError, ValueError, OSError) as error:
         # errors lmad raises for bad input say what to do; no traceback for them (OSError: a
         # missing, unreadable or unwritable path, said by the system)
         print(f"lmad {args.command}: error: {error}", file=sys.stderr)

@@ -19,6 +19,13 @@ def parse_queries(queries) -> list[str]:
         stripped = [str(q).strip() for q in queries if q is not None and str(q).strip()]
     except TypeError:
         raise ValueError(f"queries must be a comma-separated string or a list of strings, got {queries!r}") from None
+    for query in stripped:
+        try:
+            query.encode("utf-8")
+        except UnicodeEncodeError:  # e.g. bytes from a terminal or file in another encoding
+            shown = query.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            raise ValueError(f"query {shown!r} is not valid UTF-8 text; write the queries in UTF-8 "
+                             "(check the terminal's or the script's encoding)") from None
     unique = list(dict.fromkeys(stripped))
     if len(unique) < len(stripped):
         repeated = sorted({q for q in stripped if stripped.count(q) > 1})

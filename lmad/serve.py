@@ -41,6 +41,11 @@ from pathlib import Path
 import numpy as np
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# what POST /predict?format=... can answer (case-insensitive); anything else is a 422 listing these
+RESPONSE_FORMATS = {
+    "json": "labels, scores and a summary per query (the default)",
+    "pcd": "binary PCD: x, y, z, label (uint32, query index + 1, 0 = none), one float32 field per query",
+}
 TOKEN_ENVIRONMENT = "LMAD_SERVE_TOKEN"
 log = logging.getLogger("lmad.serve")
 
@@ -212,6 +217,14 @@ class BatchingQueue:
 
 # ---- requests and responses ------------------------------------------------------------------------
 
+def response_format(asked: str | None) -> str:
+    """``?format=`` -> one of RESPONSE_FORMATS (case-insensitive; default json), else RequestError(422)."""
+    chosen = (asked or "json").strip().lower()
+    if chosen not in RESPONSE_FORMATS:
+        raise RequestError(422, f"format {asked!r} is not served; choose one of {', '.join(RESPONSE_FORMATS)}")
+    return chosen
+
+
 def parse_options(fields: dict, limits: ServeLimits) -> _Options:
     """Validate the options of a request (JSON body or form fields) -> _Options, else RequestError(422)."""
     from lmad.data.transforms import UP_AXES
@@ -324,7 +337,9 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
             for forward in batching.forwards:
                 forward.close()
 
-    app = FastAPI(title="lmad", version=__version__, lifespan=lifespan,
+    # FastAPI's own /docs and /redoc pages load their scripts from a CDN (blank offline): /docs
+    # is a plain page drawn here from the same OpenAPI schema (/openapi.json)
+    app = FastAPI(title="lmad", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Language-conditioned 3D affordance detection (LM-AD)")
     app.state.batching = batching
 
@@ -362,12 +377,20 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
             return error(413, f"body of {length} bytes; the limit is max_body_bytes={limits.max_body_bytes}")
         return await call_next(request)
 
+    @app.get("/docs", include_in_schema=False)
+    async def docs():
+        from fastapi.responses import HTMLResponse
+
+        return HTMLResponse(api_page(app.openapi(), RESPONSE_FORMATS))
+
     @app.get("/health")
     async def health():
+        """Liveness: {"status": "ok"} (no token needed)."""
         return {"status": "ok"}
 
     @app.get("/info")
     async def info():
+        """The model, lmad's version, the limits, what the scores mean and the answer formats."""
         config = detector.model.config
         return {
             "lmad_version": __version__,
@@ -382,12 +405,20 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
                        "a point's label is its best query reaching the threshold, else -1"
                        if config.objective == "bce_dice" else
                        "exclusive: a softmax over the queries with 'none' appended; labels are the argmax"),
-            "formats": ["json (default)", "pcd (?format=pcd: x, y, z, label uint32 = query index + 1, "
-                        "0 = none; one float32 field per query)"],
+            "formats": RESPONSE_FORMATS,
         }
 
     @app.post("/predict")
     async def predict(request: Request):
+        """Score one point cloud against free-text queries.
+
+        Body: JSON {"points": [[x, y, z], ...], "queries": ["grasp", ...], "up_axis": "y",
+        "threshold": 0.5, "exclusive": false}, or a multipart form with one file field "file"
+        (any format lmad predict reads, meshes included) and the same options as form fields.
+        Query parameter format: json (default) or pcd. Errors: JSON {"error": message} with a
+        4xx status (413 too big, 422 unreadable or invalid, 503 busy: retry after Retry-After).
+        """
+        answer_format = response_format(request.query_params.get("format"))
         batching.receiving += 1  # tells the batch worker that this request is on its way
         try:
             item, fields, cleanup = await _read_request(request, limits)
@@ -398,13 +429,16 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
             try:
                 result = await batching.submit(item, options)
             except ValueError as exc:  # the input could not be scored: bad file, layout, too few points
-                raise RequestError(422, str(exc))
+                message = str(exc)
+                if isinstance(item, Path):  # the client's own file name, never the server's temporary path
+                    message = message.replace(str(item), fields.get("_filename", "the uploaded file"))
+                raise RequestError(422, message)
         finally:
             if cleanup is not None:
                 cleanup()
         if len(result.points) > limits.max_points:
             raise RequestError(413, f"{len(result.points)} points; the limit is max_points={limits.max_points}")
-        if request.query_params.get("format", "json") == "pcd":
+        if answer_format == "pcd":
             from lmad.predict.outputs import pcd_bytes
 
             return Response(pcd_bytes(result), media_type="application/octet-stream")
@@ -449,6 +483,9 @@ async def _from_upload(request, body: bytes):
         return {"type": "http.request", "body": body, "more_body": False}
 
     form = await Request(request.scope, replay).form()
+    uploads = [value for _, value in form.multi_items() if hasattr(value, "filename")]
+    if len(uploads) > 1:
+        raise RequestError(422, f"{len(uploads)} files in one request; send one file (field 'file') per request")
     upload = form.get("file")
     if upload is None or not hasattr(upload, "filename"):
         raise RequestError(422, "multipart requests need the point cloud as a file field named 'file'")
@@ -460,7 +497,31 @@ async def _from_upload(request, body: bytes):
     with os.fdopen(handle, "wb") as out:
         out.write(await upload.read())
     fields = {k: v for k, v in form.items() if k != "file"}
+    fields["_filename"] = Path(upload.filename or f"upload{suffix}").name
     return Path(name), fields, lambda: Path(name).unlink(missing_ok=True)
+
+
+def api_page(schema: dict, formats: dict) -> str:
+    """A self-contained HTML page describing the API from its OpenAPI schema (no scripts, no CDN)."""
+    from html import escape
+
+    rows = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            summary = operation.get("summary") or ""
+            detail = (operation.get("description") or "").strip()
+            rows.append(f"<h2><code>{escape(method.upper())} {escape(path)}</code> {escape(summary)}</h2>"
+                        + (f"<pre>{escape(detail)}</pre>" if detail else ""))
+    answers = "".join(f"<li><code>{escape(name)}</code>: {escape(text)}</li>" for name, text in formats.items())
+    info = schema.get("info", {})
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(info.get('title', 'lmad'))} API</title>"
+            "<style>body{font:15px/1.45 system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em}"
+            "pre{background:#f4f4f4;padding:.6em;white-space:pre-wrap}h2{font-size:1.05em;margin-top:1.6em}</style>"
+            f"</head><body><h1>{escape(info.get('title', 'lmad'))} {escape(str(info.get('version', '')))}</h1>"
+            f"<p>{escape(info.get('description', ''))}</p>{''.join(rows)}"
+            f"<h2>Answers of <code>POST /predict?format=...</code></h2><ul>{answers}</ul>"
+            "<p>The machine-readable schema: <a href='/openapi.json'><code>/openapi.json</code></a>.</p>"
+            "</body></html>")
 
 
 def check_binding(host: str, token: str | None) -> None:

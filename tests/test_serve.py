@@ -256,3 +256,41 @@ def test_serve_options_become_the_limits():
     assert serve_limits(parser.parse_args(["serve"])) == ServeLimits()  # the CLI's defaults are the service's
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--max-wait-ms", "-1"])
+
+
+def test_format_is_validated_files_are_one_per_request_and_messages_name_no_server_path(tiny_model):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from lmad.predict import AffordanceDetector
+    from lmad.serve import create_app
+
+    detector = AffordanceDetector(tiny_model, num_points=64)
+    cloud = "\n".join(f"{x} {y} {z}" for x, y, z in np.random.default_rng(0).normal(size=(100, 3)))
+    with TestClient(create_app(detector)) as client:
+        for asked in ("xyz", "npz"):
+            response = client.post(f"/predict?format={asked}", json={"points": [[0, 0, 0]] * 20, "queries": "grasp"})
+            assert response.status_code == 422 and "json, pcd" in response.json()["error"]
+        upper = client.post("/predict?format=PCD", files={"file": ("c.xyz", cloud)}, data={"queries": "grasp"})
+        assert upper.status_code == 200 and upper.headers["content-type"] == "application/octet-stream"
+        two = client.post("/predict", files=[("file", ("a.xyz", cloud)), ("other", ("b.xyz", cloud))],
+                          data={"queries": "grasp"})
+        assert two.status_code == 422 and "one file" in two.json()["error"]
+        garbage = client.post("/predict", files={"file": ("mine.npy", bytes(range(256)) * 4)},
+                              data={"queries": "grasp"})
+        message = garbage.json()["error"]
+        assert garbage.status_code == 422 and "mine.npy" in message
+        assert "lmad-upload" not in message and "/tmp" not in message and "unsafe" not in message
+
+
+def test_docs_page_works_offline(tiny_model):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from lmad.predict import AffordanceDetector
+    from lmad.serve import create_app
+
+    with TestClient(create_app(AffordanceDetector(tiny_model, num_points=64))) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200 and "POST /predict" in page.text
+        assert "http://" not in page.text and "https://" not in page.text and "<script" not in page.text

@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 from lmad.atomic_files import atomic_write
+from lmad.errors import LMADError
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -26,7 +27,7 @@ TRAINING_STATE_FILE = "training_state.pt"
 DEFAULT_NUM_POINTS = 2048  # for checkpoints that do not record theirs
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LMADError, ValueError):
     """A folder is not a usable lmad checkpoint; the message says why and what to do."""
 
 

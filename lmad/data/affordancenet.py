@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lmad.errors import LMADError
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX, canonical_class_name
 from lmad.data.dataset import PointCloudDataset, SampleRecord
 from lmad.data.safe_pickle import safe_load_pickle
@@ -34,7 +35,7 @@ SPLITS = ("train", "val", "test")
 NUM_AFFORDANCES = len(AFFORDANCE_CLASSES) - 1  # the 18 real affordances; "none" is the 19th class
 
 
-class DataValidationError(ValueError):
+class DataValidationError(LMADError, ValueError):
     """A sample in a data file is malformed; the message names the file, sample and field."""
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lmad.errors import LMADError
+
 POINT_CLOUD_EXTENSIONS = (".ply", ".pcd", ".xyz", ".txt", ".npy", ".npz")
 MESH_EXTENSIONS = (".obj", ".stl", ".off", ".glb", ".gltf", ".ply")
 SUPPORTED_EXTENSIONS = tuple(sorted(set(POINT_CLOUD_EXTENSIONS + MESH_EXTENSIONS)))
@@ -31,7 +33,7 @@ _OPTIONAL_READERS = {"plyfile": "pip install 'lmad[io]'", "pypcd4": "pip install
                      "trimesh": "pip install trimesh"}
 
 
-class PointFileError(ValueError):
+class PointFileError(LMADError, ValueError):
     """A file (or array) could not be turned into points; the message says which and why."""
 
 
@@ -183,8 +185,19 @@ def _read_text(path: Path) -> np.ndarray:
 def _read_numpy(path: Path, notes: list[str]) -> np.ndarray:
     """A ``.npy`` array, or the points of a ``.npz``: the array named points / xyz / coordinates,
     else its only array; several unnamed candidates are ambiguous and refused."""
+    magic = b"\x93NUMPY" if path.suffix.lower() == ".npy" else b"PK"
+    with open(path, "rb") as handle:
+        if handle.read(len(magic)) != magic:
+            raise PointFileError(f"{path}: not a NumPy {path.suffix.lower()} file (it does not start as one); "
+                                 "the file is damaged or in another format")
     if path.suffix.lower() == ".npy":
-        return np.load(path, allow_pickle=False)
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError as error:
+            if "pickle" in str(error):
+                raise PointFileError(f"{path}: holds Python objects, not numbers; lmad reads numeric arrays "
+                                     "only (save the coordinates as an (M, 3) float array)") from None
+            raise
     with np.load(path, allow_pickle=False) as archive:
         for key in NPZ_POINT_KEYS:
             if key in archive:

@@ -11,6 +11,8 @@ import io
 import pickle
 from pathlib import Path
 
+from lmad.errors import LMADError
+
 _ALLOWED_GLOBALS = {
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
@@ -28,7 +30,7 @@ class UnsafePickleError(pickle.UnpicklingError, ValueError):
     """The pickle asks for something other than plain data (a ``ValueError``: bad input)."""
 
 
-class DamagedPickleError(ValueError):
+class DamagedPickleError(LMADError, ValueError):
     """The file is not a complete pickle (truncated or corrupt)."""
 
 

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import torch
 
+from lmad.errors import LMADError
+
 DEFAULT_LANGUAGE_MODEL = "all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = {DEFAULT_LANGUAGE_MODEL.lower(), "sentence-transformers/all-minilm-l6-v2", "minilm", "default"}
 
 
-class LanguageModelNotFoundError(FileNotFoundError):
+class LanguageModelNotFoundError(LMADError, FileNotFoundError):
     """The requested language model is not on this machine."""
 
 

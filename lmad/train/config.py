@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import types
+import typing
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 
 import yaml
+
+from lmad.errors import ConfigError
 
 
 @dataclass
@@ -77,16 +81,74 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        return _build(cls, data or {}, "")
+        """Build and check a config: unknown keys, wrong types and values out of range raise
+        :class:`lmad.errors.ConfigError` naming the key (before any work starts)."""
+        config = _build(cls, data or {}, "")
+        config.check()
+        return config
 
     @classmethod
     def from_file(cls, path: str | Path, overrides: list[str] | None = None) -> "TrainConfig":
         """Read a YAML config and apply ``key.sub=value`` overrides (values parsed as YAML)."""
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"config file {path} not found (see the configs/ folder)")
-        data = yaml.safe_load(path.read_text()) or {}
+            raise ConfigError(f"config file {path} not found (see the configs/ folder)")
+        data = _parse_yaml(path.read_text(), str(path))
+        if data is None:
+            raise ConfigError(f"{path} is empty; start from one of the files in configs/")
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} must hold sections (model, data, optim, run), got {type(data).__name__}")
         return cls.from_dict(apply_overrides(data, overrides or []))
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for a value no run can use, naming its key."""
+        data, optim, run = self.data, self.optim, self.run
+        rules = [
+            ("data.source", data.source in ("affordancenet", "synthetic", "folder"), "affordancenet, synthetic or folder"),
+            ("data.task", data.task in ("full", "partial", "both"), "full, partial or both"),
+            ("data.repeat_full", data.repeat_full >= 1, "at least 1"),
+            ("data.paraphrases", 0 <= data.paraphrases <= 1, "between 0 and 1"),
+            ("data.num_points", data.num_points is None or data.num_points >= 1, "at least 1 (or null: all)"),
+            ("data.none_threshold", 0 <= data.none_threshold <= 1, "between 0 and 1"),
+            ("optim.lr", optim.lr > 0, "more than 0"),
+            ("optim.weight_decay", optim.weight_decay >= 0, "0 or more"),
+            ("optim.batch_size", optim.batch_size >= 1, "at least 1"),
+            ("optim.epochs", optim.epochs >= 1, "at least 1"),
+            ("optim.lr_step_epochs", optim.lr_step_epochs >= 1, "at least 1"),
+            ("optim.lr_decay", 0 < optim.lr_decay <= 1, "in (0, 1]"),
+            ("optim.lr_min", optim.lr_min >= 0, "0 or more"),
+            ("optim.bn_momentum", 0 <= optim.bn_momentum <= 1, "between 0 and 1"),
+            ("optim.bn_momentum_min", 0 <= optim.bn_momentum_min <= 1, "between 0 and 1"),
+            ("optim.language_model_lr", optim.language_model_lr >= 0, "0 or more"),
+            ("optim.grad_clip_norm", optim.grad_clip_norm is None or optim.grad_clip_norm > 0,
+             "more than 0 (or null: off)"),
+            ("optim.near_negative_radius", optim.near_negative_radius >= 0, "0 or more"),
+            ("optim.max_steps_per_epoch", optim.max_steps_per_epoch is None or optim.max_steps_per_epoch >= 1,
+             "at least 1 (or null: no cap)"),
+            ("run.seed", run.seed >= 0, "0 or more"),
+            ("run.device", run.device in ("auto", "cpu", "cuda") or run.device.startswith("cuda:"),
+             "auto, cpu or cuda"),
+            ("run.precision", run.precision in ("fp32", "bf16", "fp16"), "fp32, bf16 or fp16"),
+            ("run.num_workers", run.num_workers >= 0, "0 or more"),
+            ("run.eval_every", run.eval_every >= 1, "at least 1"),
+            ("run.checkpoint_every_steps", run.checkpoint_every_steps >= 0, "0 or more"),
+            ("run.eval_batch_size", run.eval_batch_size >= 1, "at least 1"),
+        ]
+        for key, ok, wanted in rules:
+            if not ok:
+                section, name = key.split(".")
+                value = getattr(getattr(self, section), name)
+                raise ConfigError(f"{key} must be {wanted}, got {value!r} (in the YAML file or --set {key}=...)")
+
+
+def _parse_yaml(text: str, where: str):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{where}: not valid YAML{at} ({problem})") from None
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
@@ -94,31 +156,57 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     data = copy.deepcopy(data)
     for item in overrides:
         if "=" not in item:
-            raise ValueError(f"--set expects key=value, got {item!r}")
+            raise ConfigError(f"--set expects key=value, got {item!r}")
         key, value = item.split("=", 1)
         node = data
         parts = key.strip().split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ValueError(f"--set {key}: {part!r} is not a section")
-        node[parts[-1]] = yaml.safe_load(value)
+                raise ConfigError(f"--set {key}: {part!r} is not a section")
+        node[parts[-1]] = _parse_yaml(value, f"--set {item}")
     return data
 
 
 def _build(cls, data: dict, where: str):
     if not isinstance(data, dict):
-        raise ValueError(f"config section {where or '(top)'} must be a mapping, got {data!r}")
+        raise ConfigError(f"config section {where.rstrip('.') or '(top)'} must be a mapping, got {data!r}")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ValueError(f"unknown config keys {[f'{where}{k}' for k in unknown]}; "
-                         f"known in {where or 'the top level'}: {sorted(known)}")
+        raise ConfigError(f"unknown config keys {[f'{where}{k}' for k in unknown]}; "
+                          f"known in {where.rstrip('.') or 'the top level'}: {sorted(known)}")
+    hints = typing.get_type_hints(cls)
     values = {}
     for name, value in data.items():
         default = known[name].default_factory() if callable(known[name].default_factory) else None
         if is_dataclass(default):
             values[name] = _build(type(default), value, f"{where}{name}.")
         else:
-            values[name] = value
+            values[name] = _checked_value(value, hints[name], f"{where}{name}")
     return cls(**values)
+
+
+_TYPE_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false", dict: "a mapping"}
+
+
+def _checked_value(value, annotation, key: str):
+    """``value`` as the field's type wants it (an int where a float is wanted becomes a float),
+    else :class:`ConfigError` naming the key."""
+    options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else (annotation,)
+    if value is None and type(None) in options:
+        return None
+    for wanted in options:
+        if wanted is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if wanted is float and isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as text
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        if wanted is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if wanted in (str, bool, dict) and isinstance(value, wanted):
+            return value
+    words = " or ".join(_TYPE_WORDS.get(t, "null" if t is type(None) else str(t)) for t in options)
+    raise ConfigError(f"{key} must be {words}, got {value!r} (in the YAML file or --set {key}=...)")

@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import torch
 import torch.distributed as dist
 import yaml
 
+from lmad.errors import LMADError
 from lmad.checkpoints import has_training_state, load_training_state, load_weights, save_training_checkpoint
 from lmad.data import PARAPHRASES, Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
 from lmad.eval.evaluate import evaluate_openad
@@ -35,7 +36,7 @@ from lmad.train.config import TrainConfig
 from lmad.train.objectives import training_loss, training_queries
 
 
-class TrainingDivergedError(RuntimeError):
+class TrainingDivergedError(LMADError, RuntimeError):
     """The loss became NaN or Inf; the last good checkpoint is kept."""
 
 
@@ -178,6 +179,42 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, comman
     """
     out_dir = Path(out_dir)
     dist_info = Distributed.from_environment()
+    with _run_folder_claimed(out_dir, dist_info.main):
+        return _train(config, out_dir, dist_info, resume, command, stop_after_steps)
+
+
+@contextmanager
+def _run_folder_claimed(out_dir: Path, main_process: bool):
+    """Hold ``out_dir/.lock`` for the run: a second training given the same folder is refused at
+    once instead of overwriting this one's checkpoints (released when the process ends, even
+    killed: an OS file lock, where the platform has one)."""
+    if not main_process:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # no POSIX file locks (Windows): unguarded
+        yield
+        return
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(out_dir / ".lock", "a+")
+    except OSError as error:
+        raise LMADError(f"--out {out_dir}: cannot write there ({error.strerror or error}); choose another folder") \
+            from error
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise LMADError(f"--out {out_dir} is in use by another training run; wait for it to finish "
+                            "or give this one another --out") from None
+        yield
+    finally:
+        handle.close()
+
+
+def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume: bool, command: str | None,
+           stop_after_steps: int | None) -> dict:
     device = choose_device(config.run.device, dist_info.local_rank)
     if dist_info.world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")

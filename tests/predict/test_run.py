@@ -285,3 +285,30 @@ def test_sampling_candidates_do_not_depend_on_row_order():
         chosen = points[sampling_candidates(points, limit)]
         assert np.array_equal(chosen, flipped[sampling_candidates(flipped, limit)])
         assert len(chosen) == min(limit, len(points))
+
+
+def test_unclear_inputs_get_messages_that_name_the_cause(checkpoint, tmp_path, capsys):
+    np.save(tmp_path / "good.npy", cloud())
+    (tmp_path / "noise.npy").write_bytes(bytes(range(256)) * 8)  # not a .npy at all
+    np.save(tmp_path / "objects.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    assert predict(checkpoint, tmp_path / "noise.npy", tmp_path / "objects.npy", tmp_path / "good.npy",
+                   "--out", tmp_path / "out") == 1
+    error = capsys.readouterr().err
+    assert "noise.npy: not a NumPy .npy file" in error and "holds Python objects" in error
+    assert "unsafe" not in error and "pickle" not in error
+    # a query that is not UTF-8 (bytes of another encoding reach Python as surrogates) is the query's fault
+    code = main(["predict", str(tmp_path / "good.npy"), "--queries", "gr\udce4sp", "--out", str(tmp_path / "o2"),
+                 "--checkpoint", str(checkpoint)])
+    error = capsys.readouterr().err
+    assert code == 2 and "not valid UTF-8" in error and "good.npy" not in error
+
+
+@pytest.mark.parametrize("args, flag", [(["eval", "--checkpoint", "c", "--data", "d", "--seeds", "a"], "--seeds"),
+                                        (["eval", "--checkpoint", "c", "--data", "d", "--seeds", "1,-2"], "--seeds"),
+                                        (["synth", "--out", "x", "--seed", "-5"], "--seed")])
+def test_bad_numbers_name_their_flag(args, flag, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument {flag}" in error and "invalid literal" not in error

@@ -222,3 +222,55 @@ def test_init_from_starts_fine_tuning_from_a_checkpoints_weights(tmp_path):
     config.model.overrides["head"] = "pooled"
     with pytest.raises(ValueError, match="head: 'per_query' there, 'pooled' here"):
         train(config, tmp_path / "other")
+
+
+@pytest.mark.parametrize("yaml_text, overrides, expected", [
+    ("optim: {lr: [1\n", [], "not valid YAML at line"),
+    ("", [], "is empty"),
+    ("model: {name: lmad}\n", ["optim.lr=abc"], "optim.lr must be a number"),
+    ("model: {name: lmad}\n", ["optim.batch_size=0"], "optim.batch_size must be at least 1"),
+    ("model: {name: lmad}\n", ["optim.epochs=0"], "optim.epochs must be at least 1"),
+    ("model: {name: lmad}\n", ["optim.max_steps_per_epoch=0"], "optim.max_steps_per_epoch must be at least 1"),
+    ("model: {name: lmad}\n", ["data.task=everything"], "data.task must be full, partial or both"),
+])
+def test_a_misconfigured_training_is_one_line_before_any_work(tmp_path, capsys, monkeypatch, yaml_text, overrides,
+                                                              expected):
+    import lmad.train
+    from lmad.cli import main
+
+    monkeypatch.setattr(lmad.train.trainer, "build_datasets", lambda config: pytest.fail("work started"))
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml_text)
+    args = ["train", "--config", str(config), "--out", str(tmp_path / "run")]
+    for item in overrides:
+        args += ["--set", item]
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert expected in error and error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_divergence_is_one_line_with_its_advice(tmp_path, capsys):
+    from lmad.cli import main
+
+    data = write_tiny_dataset(tmp_path / "data")
+    config_file = tmp_path / "tiny.yaml"
+    config = tiny_config(data, epochs=1)
+    config.optim.lr = 1e30
+    config_file.write_text(__import__("yaml").safe_dump(config.to_dict()))
+    assert main(["train", "--config", str(config_file), "--out", str(tmp_path / "run")]) == 2
+    error = capsys.readouterr().err
+    assert "lower optim.lr" in error and error.count("\n") == 1
+
+
+def test_a_run_folder_in_use_is_refused(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    data = write_tiny_dataset(tmp_path / "data")
+    run = tmp_path / "run"
+    run.mkdir()
+    with open(run / ".lock", "a+") as other_run:  # another training holds the folder
+        fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(Exception, match="in use by another training run"):
+            train(tiny_config(data, epochs=1), run)
+    assert not (run / "last").exists()
+    train(tiny_config(data, epochs=1), run)  # free again once the other has finished
+    assert (run / "last" / "model.safetensors").is_file()
