@@ -137,7 +137,7 @@ class AffordanceDetector:
         """Read one input, normalise it and sample its view(s): the work before the model, per
         object (a service runs it for many requests at once, beside the model's batches)."""
         read, source = self.load(item)
-        rows = read.points[read.valid]
+        rows = read.points if read.valid.all() else read.points[read.valid]  # no copy of a clean cloud
         normalised, _, _ = normalize_unit_sphere(rows)  # float64 until centred and scaled
         # the same points in any row order: the same candidates in the same order, the same answer
         candidates = sampling_candidates(rows)

@@ -8,8 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from lmad.atomic_files import atomic_write, atomic_write_bytes, atomic_write_text
+from lmad.data.transforms import up_axis_rotation
 
 FORMATS = ("npz", "ply", "pcd", "png", "html", "json")
+# pictures of larger clouds draw a seeded uniform subset of this many valid points (the files keep
+# every row): at 2 points per pixel nothing more is visible, and drawing time grows with each point
+MAX_PICTURE_POINTS = 200_000
 # formats that need an optional package: (module, how to install it)
 _NEEDS = {"ply": ("plyfile", "pip install 'lmad[io]'"), "pcd": ("pypcd4", "pip install 'lmad[io]'"),
           "png": ("matplotlib", "pip install 'lmad[viz]'")}
@@ -72,7 +76,10 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     labels, names = result.display_labels()
-    shown = result.valid
+    shown = np.flatnonzero(result.valid)
+    if len(shown) > MAX_PICTURE_POINTS:
+        shown = np.sort(np.random.default_rng(0).choice(shown, MAX_PICTURE_POINTS, replace=False))
+    upright = result.points[shown] @ up_axis_rotation(result.up_axis).T if {"png", "html"} & set(formats) else None
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
         if fmt == "npz":
@@ -81,7 +88,7 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
             if result.attention:
                 arrays["attention_per_block"] = result.attention["per_block"]
                 arrays["attention"] = result.attention["overall"]
-            atomic_write(path, lambda temporary: np.savez_compressed(temporary, **arrays))
+            atomic_write(path, lambda temporary: save_npz(temporary, arrays))
         elif fmt == "ply":
             atomic_write(path, lambda temporary: _write_ply(temporary, result))
         elif fmt == "pcd":
@@ -90,19 +97,31 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
             from lmad.viz.render import render_labels
 
             atomic_write(path, lambda temporary: render_labels(
-                temporary, result.upright_points()[shown], labels[shown], names,
+                temporary, upright, labels[shown], names,
                 title=f"{stem}: " + ", ".join(result.queries), scores=result.scores[shown]))
         elif fmt == "html":
             from lmad.viz.html import write_viewer
 
             attention = result.attention["overall"][:, shown] if result.attention else None
             atomic_write(path, lambda temporary: write_viewer(
-                temporary, result.upright_points()[shown], result.scores[shown], labels[shown], result.queries,
+                temporary, upright, result.scores[shown], labels[shown], result.queries,
                 attention, title=stem, label_names=names))
         elif fmt == "json":
             atomic_write_text(path, json.dumps(result.summary(), indent=2))
         written.append(path)
     return written
+
+
+def save_npz(path: str | Path, arrays: dict) -> None:
+    """``np.savez_compressed`` at the fastest deflate level: a tenth larger than the default
+    level, and 3-4x faster on millions of float coordinates (which compress little at any level).
+    Read with ``np.load``."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
 def _write_ply(path: Path, result) -> None:

@@ -60,6 +60,7 @@ def predict_files(detector, paths, queries, out_dir, formats=("npz",), batch_siz
     prepare_output_folder(out_dir)
     report = PredictionReport(files, notes=repeats + notes)
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress)
+    bar.set_postfix_str("reading and scoring")
     for index, outcome in detector.iter_predictions(files, queries, batch_size, attention, skip_errors=True):
         path = files[index]
         if isinstance(outcome, Exception):
@@ -67,12 +68,15 @@ def predict_files(detector, paths, queries, out_dir, formats=("npz",), batch_siz
             bar.write(f"skipped {path}: {_reason(outcome)}")
         else:
             try:
-                report.written += write_outputs(outcome, out_dir, stems[index], formats)
+                for fmt in formats:  # a large cloud's outputs take seconds each: say which one is being written
+                    bar.set_postfix_str(f"{path.name}: writing {fmt} ({len(outcome.points):,} points)")
+                    report.written += write_outputs(outcome, out_dir, stems[index], [fmt])
                 report.summaries[str(path)] = outcome.summary()
                 report.notes += outcome.notes
             except Exception as error:  # noqa: BLE001 - a write failure is this file's
                 report.failures.append((path, f"writing its outputs failed: {_reason(error)}"))
         bar.update()
+        bar.set_postfix_str("reading and scoring" if bar.n < len(files) else "done")
     bar.close()
     return report
 

@@ -18,9 +18,6 @@ _PALETTE = [
     "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#393b79", "#843c39",
 ]
 NONE_COLOR = "#d9d9d9"
-# above this many points a picture draws a seeded uniform subset (the legend's shares count every
-# point): at 2 points per pixel nothing more is visible, and matplotlib's time grows with each point
-MAX_RENDER_POINTS = 200_000
 
 
 def class_colors(class_names) -> list[str]:
@@ -58,8 +55,7 @@ def render_labels(path: str | Path, points: np.ndarray, labels: np.ndarray, clas
                   views=((35, 25), (125, 25), (215, 25), (305, -20)), scores: np.ndarray | None = None) -> Path:
     """Multi-view PNG of a cloud coloured by label, with a legend of the classes present.
 
-    With ``scores`` (M, K) a second row shows each point's winning score as brightness. More
-    than ``MAX_RENDER_POINTS`` points are drawn as a seeded uniform subset of that many.
+    With ``scores`` (M, K) a second row shows each point's winning score as brightness.
     """
     import matplotlib
 
@@ -68,11 +64,6 @@ def render_labels(path: str | Path, points: np.ndarray, labels: np.ndarray, clas
     from matplotlib.patches import Patch
 
     palette = np.array(class_colors(class_names))
-    shares = {i: np.mean(labels == i) for i in range(len(class_names))}
-    if len(points) > MAX_RENDER_POINTS:
-        keep = np.sort(np.random.default_rng(0).choice(len(points), MAX_RENDER_POINTS, replace=False))
-        points, labels = points[keep], labels[keep]
-        scores = None if scores is None else scores[keep]
     point_colors = palette[labels]
     rows = 2 if scores is not None else 1
     fig, axes = plt.subplots(rows, len(views), figsize=(3.2 * len(views), 3.2 * rows + 0.6), squeeze=False)
@@ -80,8 +71,8 @@ def render_labels(path: str | Path, points: np.ndarray, labels: np.ndarray, clas
         draw_cloud(axes[0, col], points, point_colors, azimuth, elevation)
         if scores is not None:
             draw_cloud(axes[1, col], points, plt.cm.viridis(scores.max(axis=1)), azimuth, elevation)
-    present = [i for i in range(len(class_names)) if shares[i] > 0]
-    handles = [Patch(color=palette[i], label=f"{class_names[i]} ({shares[i]:.0%})") for i in present]
+    present = [i for i in range(len(class_names)) if np.any(labels == i)]
+    handles = [Patch(color=palette[i], label=f"{class_names[i]} ({np.mean(labels == i):.0%})") for i in present]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, fontsize=9)
     if title:
         fig.suptitle(title)

@@ -252,11 +252,11 @@ def test_an_interrupted_write_leaves_no_partial_file(checkpoint, tmp_path, monke
     out = tmp_path / "out"
     out.mkdir()
 
-    def interrupted(path, **arrays):
+    def interrupted(path, arrays):
         Path(path).write_bytes(b"PK half of an archive")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(outputs.np, "savez_compressed", interrupted)
+    monkeypatch.setattr(outputs, "save_npz", interrupted)
     with pytest.raises(KeyboardInterrupt):
         outputs.write_outputs(result, out, "scan", ["json", "npz"])
     assert [p.name for p in out.iterdir()] == ["scan.json"]  # the complete one only, no temporary left
@@ -312,3 +312,19 @@ def test_bad_numbers_name_their_flag(args, flag, capsys):
     assert stop.value.code == 2
     error = capsys.readouterr().err
     assert f"argument {flag}" in error and "invalid literal" not in error
+
+
+def test_pictures_of_large_clouds_draw_a_subset_and_files_keep_every_row(checkpoint, tmp_path, monkeypatch):
+    import lmad.viz.render
+    from lmad.predict import outputs
+
+    detector = AffordanceDetector.from_pretrained(checkpoint)
+    result = detector(cloud(outputs.MAX_PICTURE_POINTS + 5000, seed=5), ["grasp"])
+    drawn = []
+    monkeypatch.setattr(lmad.viz.render, "render_labels",
+                        lambda path, points, *args, **kwargs: (drawn.append(len(points)), Path(path).write_bytes(b"")))
+    outputs.write_outputs(result, tmp_path, "big", ["png", "npz"])
+    assert drawn == [outputs.MAX_PICTURE_POINTS]
+    with np.load(tmp_path / "big.npz") as saved:
+        assert len(saved["points"]) == outputs.MAX_PICTURE_POINTS + 5000
+        np.testing.assert_array_equal(saved["scores"], result.scores)
