@@ -46,7 +46,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from lmad.data import SYNONYM_QUERIES, load_affordancenet, load_folder
+    from lmad.data import SYNONYM_QUERIES
+    from lmad.data.sources import read_split, recognise_source
     from lmad.eval import evaluate_heatmap, evaluate_openad, summarise_seeds
     from lmad.models import LMAD
     from lmad.queries import parse_queries
@@ -54,12 +55,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     device = choose_device(args.device)
     data = Path(args.data)
-    if not data.is_dir():
-        raise ValueError(f"--data {data}: no such folder")
-    if any(data.glob("*.pkl")):
-        dataset = load_affordancenet(data, args.task, args.split, skip_bad=args.skip_bad)
-    else:
-        dataset = load_folder(data, args.split, skip_bad=args.skip_bad)
+    source = args.source or recognise_source(data)
+    dataset = read_split(source, data, args.split, args.task, skip_bad=args.skip_bad)
     if args.queries == "canonical":
         queries = list(dataset.class_names)
     elif args.queries == "synonyms":
@@ -103,12 +100,16 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
     categories = args.categories.split(",") if args.categories else None
     stats = generate_dataset(args.out, args.train, args.val, args.seed, categories, args.balance, args.workers,
-                             args.preview, progress=not args.quiet)
+                             progress=not args.quiet)
     full = stats["splits"]["train"]["full"] if "train" in stats["splits"] else None
     print(f"wrote {args.out}: {args.train} train and {args.val} val shapes (+4 partial views each), "
           f"both 3D AffordanceNet layouts" + (f"; train none fraction {full['none_fraction']:.2f}" if full else ""))
     if args.preview:
-        print(f"preview: {Path(args.out) / 'preview.png'}")
+        from lmad.data.synthetic import GENERATORS
+        from lmad.viz.contact_sheet import synthetic_contact_sheet
+
+        preview = synthetic_contact_sheet(Path(args.out) / "preview.png", categories or list(GENERATORS), args.seed)
+        print(f"preview: {preview}")
     return 0
 
 
@@ -277,9 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                          help="default: cuda when available")
     predict.add_argument("--batch-size", type=_positive_int, default=8, help="clouds per forward pass")
-    predict.add_argument("--format", default="npz,png,json",
-                         help="any of npz,ply,pcd,png,html,json (default npz,png,json); pcd: x, y, z, label "
-                              "(uint32, query index + 1, 0 = none) and one float32 field per query, for PCL / ROS")
+    from lmad.predict.outputs import DEFAULT_FORMATS, OUTPUT_FORMATS
+
+    predict.add_argument("--format", default=",".join(DEFAULT_FORMATS),
+                         help=f"comma-separated output formats (default {','.join(DEFAULT_FORMATS)}): "
+                              + "; ".join(f"{name}: {fmt.description}" for name, fmt in OUTPUT_FORMATS.items()))
     predict.add_argument("--attention", action="store_true", help="save each query's AQM attention over the points")
     predict.add_argument("--num-points", type=_positive_int,
                          help="points the model sees per object (default: the checkpoint's)")
@@ -323,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", required=True, help="checkpoint folder (config.json + model.safetensors)")
     evaluate.add_argument("--data", required=True, help="3D AffordanceNet folder (.pkl) or lmad folder format")
     evaluate.add_argument("--task", choices=["full", "partial"], default="full")
+    evaluate.add_argument("--source", help="the dataset's kind (default: recognised from the folder; "
+                                           "lmad.data.sources.DATA_SOURCES)")
     evaluate.add_argument("--split", default="val")
     evaluate.add_argument("--queries", default="canonical",
                           help="canonical | synonyms | a comma-separated list, one per class in order")
@@ -374,23 +379,23 @@ def console_main() -> int:
     """The ``lmad`` command: ``main`` in a process set up for lmad's work.
 
     Two settings must be in the environment when a process starts, so the command restarts
-    itself once with them (``LMAD_ALLOCATOR=system`` keeps the system's behaviour for both):
+    itself once with them (on Linux; a setting already in the environment is kept):
 
-    - ``GOMP_SPINCOUNT=4000`` (every command, unless it or ``OMP_WAIT_POLICY`` is set): OpenMP
-      worker threads spin briefly between parallel regions, then sleep. With libgomp's default
-      (300,000 spins) the many small ops of a backbone forward each waited for a worker that
-      another process had descheduled: on 2 cores beside one busy process the backbone forward
-      went from 66 ms to 479 ms; with 4,000 spins 136 ms, and 71 ms idle
-      (``benchmarks/busy_machine.py``).
-    - glibc keeping freed memory (``lmad train`` only): big blocks are otherwise handed back to
-      the kernel when freed, and every training step page-faults its way through them again. Not
-      for the other commands: a service's resident size would stay at its peak.
+    - ``GOMP_SPINCOUNT=4000`` (every command, unless ``OMP_WAIT_POLICY`` is set): OpenMP worker
+      threads spin briefly between parallel regions, then sleep. With libgomp's default (300,000
+      spins) the many small ops of a backbone forward each waited for a worker that another
+      process had descheduled (docs/performance.md, "Busy machines"). In your own Python
+      process, set it in the environment before torch is imported.
+    - glibc keeping freed memory (``lmad train`` only; ``LMAD_ALLOCATOR=system`` keeps the
+      system's behaviour): big blocks are otherwise handed back to the kernel when freed, and
+      every training step page-faults its way through them again. Not for the other commands:
+      a service's resident size would stay at its peak.
     """
     import os
 
-    if sys.platform.startswith("linux") and os.environ.get("LMAD_ALLOCATOR", "keep") != "system":
+    if sys.platform.startswith("linux"):
         wanted = {} if "OMP_WAIT_POLICY" in os.environ else dict(THREAD_ENVIRONMENT)
-        if len(sys.argv) > 1 and sys.argv[1] == "train":
+        if len(sys.argv) > 1 and sys.argv[1] == "train" and os.environ.get("LMAD_ALLOCATOR", "keep") != "system":
             wanted.update(ALLOCATOR_ENVIRONMENT)
         missing = {k: v for k, v in wanted.items() if k not in os.environ}
         if missing:

@@ -41,11 +41,16 @@ from pathlib import Path
 import numpy as np
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-# what POST /predict?format=... can answer (case-insensitive); anything else is a 422 listing these
-RESPONSE_FORMATS = {
-    "json": "labels, scores and a summary per query (the default)",
-    "pcd": "binary PCD: x, y, z, label (uint32, query index + 1, 0 = none), one float32 field per query",
-}
+JSON_ANSWER = "labels, scores and a summary per query (the default)"
+
+
+def response_formats() -> dict[str, str]:
+    """What POST /predict?format=... can answer (case-insensitive): JSON, and every output format
+    that can be made in memory (lmad.predict.outputs.OUTPUT_FORMATS); anything else is a 422."""
+    from lmad.predict.outputs import OUTPUT_FORMATS
+
+    served = {name: fmt.description for name, fmt in OUTPUT_FORMATS.items() if fmt.to_bytes is not None}
+    return {"json": JSON_ANSWER, **served}
 TOKEN_ENVIRONMENT = "LMAD_SERVE_TOKEN"
 log = logging.getLogger("lmad.serve")
 
@@ -218,10 +223,10 @@ class BatchingQueue:
 # ---- requests and responses ------------------------------------------------------------------------
 
 def response_format(asked: str | None) -> str:
-    """``?format=`` -> one of RESPONSE_FORMATS (case-insensitive; default json), else RequestError(422)."""
+    """``?format=`` -> one of response_formats() (case-insensitive; default json), else RequestError(422)."""
     chosen = (asked or "json").strip().lower()
-    if chosen not in RESPONSE_FORMATS:
-        raise RequestError(422, f"format {asked!r} is not served; choose one of {', '.join(RESPONSE_FORMATS)}")
+    if chosen not in response_formats():
+        raise RequestError(422, f"format {asked!r} is not served; choose one of {', '.join(response_formats())}")
     return chosen
 
 
@@ -381,7 +386,7 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
     async def docs():
         from fastapi.responses import HTMLResponse
 
-        return HTMLResponse(api_page(app.openapi(), RESPONSE_FORMATS))
+        return HTMLResponse(api_page(app.openapi(), response_formats()))
 
     @app.get("/health")
     async def health():
@@ -405,7 +410,7 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
                        "a point's label is its best query reaching the threshold, else -1"
                        if config.objective == "bce_dice" else
                        "exclusive: a softmax over the queries with 'none' appended; labels are the argmax"),
-            "formats": RESPONSE_FORMATS,
+            "formats": response_formats(),
         }
 
     @app.post("/predict")
@@ -438,10 +443,11 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
                 cleanup()
         if len(result.points) > limits.max_points:
             raise RequestError(413, f"{len(result.points)} points; the limit is max_points={limits.max_points}")
-        if answer_format == "pcd":
-            from lmad.predict.outputs import pcd_bytes
+        if answer_format != "json":
+            from lmad.predict.outputs import OUTPUT_FORMATS
 
-            return Response(pcd_bytes(result), media_type="application/octet-stream")
+            served = OUTPUT_FORMATS[answer_format]
+            return Response(served.to_bytes(result), media_type=served.media_type)
         # rendered here: FastAPI's generic encoder walks every label (a tenth of the server's time)
         return Response(json.dumps(result_json(result), allow_nan=False).encode(), media_type="application/json")
 

@@ -50,4 +50,7 @@ def test_the_lmad_command_sets_up_its_process():
     assert "MALLOC_MMAP_THRESHOLD_" in out.stdout and "GOMP_SPINCOUNT" in out.stdout
     env["LMAD_ALLOCATOR"] = "system"
     out = subprocess.run([sys.executable, "-m", "lmad", "info"], capture_output=True, text=True, env=env, check=True)
-    assert "OpenMP wait   GOMP_SPINCOUNT=4000" in out.stdout  # set by `import lmad` before torch in any case
+    assert "OpenMP wait   GOMP_SPINCOUNT=4000" in out.stdout  # the allocator opt-out leaves the thread setting
+    code = "import os; before = dict(os.environ); import lmad; print(dict(os.environ) == before)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "True"  # importing lmad writes nothing into the environment

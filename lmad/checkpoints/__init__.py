@@ -6,9 +6,15 @@
     <folder>/model.safetensors    the weights (a frozen pretrained language model is left out)
     <folder>/training_state.pt    `last/` checkpoints only: optimizer, step, RNG (for --resume)
 
-The model shipped with lmad lives in ``default/`` beside this file. Saving is atomic (a
-temporary folder swapped in); loading checks the JSON, the checksum and every tensor name and
-shape, and fails with :class:`CheckpointError` saying what is wrong.
+The model shipped with lmad lives in ``default/`` beside this file, with its model card
+(``default/README.md``). Saving is atomic (a temporary folder swapped in); loading checks the
+JSON, the checksum and every tensor name and shape, and fails with :class:`CheckpointError`
+saying what is wrong.
+
+This module knows the folder, not the model class: it writes and reads any model that offers
+``config.to_dict()``, ``state_dict()``, ``stored_state_prefix_skipped()`` (the frozen language
+model's weights, left out) and ``language_model_fingerprint()``; building the model from the
+config is the model's own business (``LMAD.from_pretrained``).
 """
 
 from __future__ import annotations
@@ -55,13 +61,19 @@ def read_metadata(directory: str | Path) -> dict:
     return meta
 
 
-def num_points(directory: str | Path) -> int:
-    """The points per cloud the checkpoint's model was trained with."""
-    return int(read_metadata(directory).get("num_points") or DEFAULT_NUM_POINTS)
+def num_points(meta: dict) -> int:
+    """The points per cloud a checkpoint's model was trained with (from its ``read_metadata``)."""
+    return int(meta.get("num_points") or DEFAULT_NUM_POINTS)
+
+
+def model_config_dict(meta: dict) -> dict:
+    """The model config a checkpoint's ``config.json`` describes (with the defaults of checkpoints
+    written before the per-query head and the sigmoid objective existed)."""
+    return {"head": "pooled", "objective": "cross_entropy", **meta["model"]}
 
 
 def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
-    """Write ``config.json`` and ``model.safetensors`` of ``model`` (an ``LMAD``) into ``directory``.
+    """Write ``config.json`` and ``model.safetensors`` of ``model`` into ``directory``.
 
     A frozen pretrained LM is not stored: the config names it and records a fingerprint of its
     weights, which loading checks. ``extra`` entries (e.g. the points per cloud) go into
@@ -70,22 +82,19 @@ def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
     from safetensors.torch import save_file
 
     from lmad import __version__
-    from lmad.models.language_model import weights_fingerprint
-    from lmad.models.lmad import LANGUAGE_MODEL_PREFIX
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    stores_lm = model.stores_language_model()
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    if not stores_lm:
-        state = {k: v for k, v in state.items() if not k.startswith(LANGUAGE_MODEL_PREFIX)}
+    skipped = model.stored_state_prefix_skipped()
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()
+             if skipped is None or not k.startswith(skipped)}
     weights = directory / WEIGHTS_FILE
     atomic_write(weights, lambda path: save_file(state, str(path), metadata={"format": "pt"}))
     meta = {
         "lmad_version": __version__,
         "model": model.config.to_dict(),
-        "language_model_fingerprint": weights_fingerprint(model.query_module.language_model),
-        "language_model_stored": stores_lm,
+        "language_model_fingerprint": model.language_model_fingerprint(),
+        "language_model_stored": skipped is None,
         **(extra or {}),
         "weights_sha256": _sha256(weights),
     }
@@ -93,30 +102,9 @@ def save_model(model, directory: str | Path, extra: dict | None = None) -> Path:
     return directory
 
 
-def read_model_config(directory: str | Path):
-    """The ``LMADConfig`` a checkpoint folder's ``config.json`` describes."""
-    from lmad.models.lmad import LMADConfig
-
-    meta = read_metadata(directory)
-    # checkpoints written before the per-query head and the sigmoid objective existed
-    model_config = {"head": "pooled", "objective": "cross_entropy", **meta["model"]}
-    try:
-        return LMADConfig.from_dict(model_config)
-    except (TypeError, ValueError) as error:
-        raise CheckpointError(f"{Path(directory) / CONFIG_FILE}: {error}") from error
-
-
-def load_model(directory: str | Path, map_location="cpu"):
-    """Build the model from ``config.json`` and load ``model.safetensors`` (no pickle) -> ``LMAD``."""
-    from lmad.models.lmad import LMAD
-
-    model = LMAD(read_model_config(directory))
-    load_weights(model, directory, map_location)
-    return model.to(map_location)
-
-
-def load_weights(model, directory: str | Path, map_location="cpu") -> None:
-    """Load a checkpoint folder's weights into ``model`` (built from the same config).
+def load_weights(model, directory: str | Path, meta: dict | None = None, map_location="cpu") -> None:
+    """Load a checkpoint folder's weights into ``model`` (built from the same config); ``meta`` is
+    the folder's ``read_metadata`` when the caller has it already.
 
     The weights must match the checksum in ``config.json`` (when it has one), and a checkpoint
     without the frozen LM must meet the same LM weights (fingerprint check).
@@ -124,10 +112,8 @@ def load_weights(model, directory: str | Path, map_location="cpu") -> None:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from lmad.models.language_model import weights_fingerprint
-
     directory = Path(directory)
-    meta = read_metadata(directory)
+    meta = read_metadata(directory) if meta is None else meta
     weights = directory / WEIGHTS_FILE
     expected = meta.get("weights_sha256")
     if expected is not None and _sha256(weights) != expected:
@@ -140,7 +126,7 @@ def load_weights(model, directory: str | Path, map_location="cpu") -> None:
     stored = meta.get("language_model_stored", True)
     model.load_checked_state_dict(state, partial_language_model=not stored)
     if not stored:
-        found = weights_fingerprint(model.query_module.language_model)
+        found = model.language_model_fingerprint()
         if found != meta.get("language_model_fingerprint"):
             raise CheckpointError(
                 f"checkpoint {directory} was trained on language model {meta['model'].get('language_model')!r} "

@@ -5,9 +5,9 @@
     read_points(path) -> (M, 3) float32
 """
 
-from lmad.data.affordancenet import DataValidationError, class_weights, hard_labels_from_scores, load_affordancenet
+from lmad.data.affordancenet import DataValidationError, hard_labels_from_scores, load_affordancenet
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX, PARAPHRASES, SYNONYM_QUERIES, canonical_class_name
-from lmad.data.dataset import PointCloudDataset, SampleRecord, collate_samples
+from lmad.data.dataset import PointCloudDataset, SampleRecord, class_weights, collate_samples, query_targets
 from lmad.data.files import SUPPORTED_EXTENSIONS, PointFileError, read_point_file, read_points
 from lmad.data.folder import convert_affordancenet, load_folder, write_sample
 from lmad.data.resample import nearest_sampled, resample_indices, sampling_candidates
@@ -28,6 +28,7 @@ __all__ = [
     "UnsafePickleError",
     "canonical_class_name",
     "class_weights",
+    "query_targets",
     "collate_samples",
     "convert_affordancenet",
     "hard_labels_from_scores",

@@ -27,7 +27,7 @@ import numpy as np
 
 from lmad.errors import LMADError
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX, canonical_class_name
-from lmad.data.dataset import PointCloudDataset, SampleRecord
+from lmad.data.dataset import PointCloudDataset, SampleRecord, class_weights
 from lmad.data.safe_pickle import safe_load_pickle
 
 TASKS = ("full", "partial")
@@ -37,25 +37,6 @@ NUM_AFFORDANCES = len(AFFORDANCE_CLASSES) - 1  # the 18 real affordances; "none"
 
 class DataValidationError(LMADError, ValueError):
     """A sample in a data file is malformed; the message names the file, sample and field."""
-
-
-def class_weights(class_counts: np.ndarray) -> np.ndarray:
-    """OpenAD's loss weights: ``w_c = (max_j n_j / n_c) ** (1/3)``; empty classes get the largest.
-
-    Args:
-        class_counts: (C,) number of training points per class.
-
-    Returns:
-        (C,) float32 weights, 1 for the most frequent class.
-    """
-    counts = np.asarray(class_counts, dtype=np.float64)
-    if counts.max() <= 0:
-        return np.ones(len(counts), dtype=np.float32)
-    present = counts > 0
-    weights = np.empty_like(counts)
-    weights[present] = (counts.max() / counts[present]) ** (1.0 / 3.0)
-    weights[~present] = weights[present].max()
-    return weights.astype(np.float32)
 
 
 def hard_labels_from_scores(scores: np.ndarray, none_threshold: float = 0.0) -> np.ndarray:

@@ -9,6 +9,7 @@ import torch
 import torch.utils.data
 
 from lmad.data.transforms import normalize_unit_sphere
+from lmad.queries import affordance_indices
 
 
 @dataclass
@@ -95,8 +96,6 @@ class PointCloudDataset(torch.utils.data.Dataset):
                 raise ValueError(f"{self.source}: weights file has {len(self._weights)} entries for "
                                  f"{len(self.class_names)} classes")
             return self._weights
-        from lmad.data.affordancenet import class_weights
-
         return class_weights(self.class_counts())
 
     def __repr__(self) -> str:
@@ -111,3 +110,39 @@ def collate_samples(samples: list[dict]) -> dict:
         values = [s[key] for s in samples]
         batch[key] = torch.stack(values) if isinstance(values[0], torch.Tensor) else values
     return batch
+
+
+def class_weights(class_counts: np.ndarray) -> np.ndarray:
+    """OpenAD's loss weights: ``w_c = (max_j n_j / n_c) ** (1/3)``; empty classes get the largest.
+
+    Args:
+        class_counts: (C,) number of training points per class.
+
+    Returns:
+        (C,) float32 weights, 1 for the most frequent class.
+    """
+    counts = np.asarray(class_counts, dtype=np.float64)
+    if counts.max() <= 0:
+        return np.ones(len(counts), dtype=np.float32)
+    present = counts > 0
+    weights = np.empty_like(counts)
+    weights[present] = (counts.max() / counts[present]) ** (1.0 / 3.0)
+    weights[~present] = weights[present].max()
+    return weights.astype(np.float32)
+
+
+def query_targets(batch: dict, class_names: list[str]) -> torch.Tensor:
+    """Per-query targets in [0, 1]: (B, A, N) for the A affordances of ``class_names`` (all but ``none``).
+
+    Soft labels where the batch has them (their columns are the classes before ``none``),
+    else the one-hot of the hard labels.
+    """
+    affordances = [class_names[i] for i in affordance_indices(class_names)]
+    if "soft_labels" in batch:
+        soft = batch["soft_labels"]  # (B, N, C - 1)
+        if soft.shape[-1] != len(affordances):
+            raise ValueError(f"soft labels have {soft.shape[-1]} columns for the {len(affordances)} affordances "
+                             f"{affordances}: the last class must be 'none'")
+        return soft.transpose(1, 2).float()
+    index = torch.tensor([class_names.index(name) for name in affordances], device=batch["labels"].device)
+    return (batch["labels"][:, None, :] == index[None, :, None]).float()

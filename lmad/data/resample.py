@@ -14,30 +14,37 @@ from lmad.ops import farthest_point_sample
 FPS_INPUT_LIMIT = 32_768
 
 
+# coordinates of a normalised cloud are compared on this grid (a millionth of the unit sphere's
+# radius): the same cloud re-ordered, scaled or moved differs only by rounding far below it
+CANDIDATE_GRID = 2.0 ** -20
+
+
 def sampling_candidates(points: np.ndarray, limit: int = FPS_INPUT_LIMIT) -> np.ndarray:
     """The rows sampling may pick from, in an order that depends on the points, not on their rows.
 
-    The same set of points in any row order gives the same candidate points in the same order,
-    so a cloud gets the same answer however its file lists it: at most ``limit`` rows, chosen
-    by a hash of each row's coordinate bits when there are more (a pseudo-random, uniform
-    subset, O(M)), sorted by x, then y, then z.
+    The same set of points in any row order, scale or position gives the same candidate points in
+    the same order, so a cloud gets the same answer however its file lists it. The order is a
+    hash of each point's coordinates on a grid of ``CANDIDATE_GRID``: pseudo-random, like the
+    shuffled clouds the model was trained on (an order by coordinates would start the backbone's
+    sampling at an extreme point every time, which measured worse on real objects); above
+    ``limit`` rows the first ``limit`` in that order are the candidates (a uniform pseudo-random
+    subset, O(M)).
 
     Args:
-        points: (M, 3) float coordinates as read (before any arithmetic, which could round
-            differently in another order).
+        points: (M, 3) float coordinates, normalised into the unit sphere and turned upright (the
+            frame the model sees, so that a turned or rescaled input hashes alike).
     Returns:
         (min(M, limit),) int64 indices into the rows.
     """
-    points = np.asarray(points, dtype=np.float64) + 0.0  # -0.0 and 0.0 alike
-    chosen = np.arange(len(points))
-    if len(points) > limit:
-        keys = _row_hash(points)
+    keys = _row_hash(np.round(np.asarray(points, dtype=np.float64) / CANDIDATE_GRID).astype(np.int64))
+    if len(keys) > limit:
         chosen = np.argpartition(keys, limit - 1)[:limit]
-    return chosen[np.lexsort(points[chosen].T[::-1])]
+        return chosen[np.argsort(keys[chosen], kind="stable")]
+    return np.argsort(keys, kind="stable")
 
 
 def _row_hash(points: np.ndarray) -> np.ndarray:
-    """(M, 3) float64 -> (M,) uint64, a mix (splitmix64's finaliser) of each row's coordinate bits."""
+    """(M, 3) 64-bit values -> (M,) uint64, a mix (splitmix64's finaliser) of each row's bits."""
     bits = np.ascontiguousarray(points).view(np.uint64)
     key = np.zeros(len(points), dtype=np.uint64)
     with np.errstate(over="ignore"):

@@ -62,7 +62,7 @@ def evaluate_openad(model, dataset, queries, device, batch_size: int = 16, seed:
     if len(queries) != len(dataset.class_names):
         raise ValueError(f"{len(queries)} queries for {len(dataset.class_names)} classes: give one query per "
                          f"class, in the order {dataset.class_names}")
-    from lmad.train.objectives import query_targets
+    from lmad.data.dataset import query_targets
 
     counts = OpenADCounts(len(dataset.class_names))
     binary = None

@@ -1,6 +1,7 @@
 """Models: the PointNet++ backbone, the language-model Affordance Query Module, heads, baselines."""
 
 from lmad.models.aqm import AffordanceQueryModule
+from lmad.models.backbones import BACKBONES, Backbone, build_backbone, register_backbone
 from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import LanguageModelNotFoundError, load_language_model
 from lmad.models.lmad import LMAD, LMADConfig
@@ -8,7 +9,9 @@ from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config, SetAbstrac
 from lmad.models.registry import available_models, build_model, describe_models
 
 __all__ = [
+    "BACKBONES",
     "AffordanceQueryModule",
+    "Backbone",
     "CosineHead",
     "LMAD",
     "LMADConfig",
@@ -19,7 +22,9 @@ __all__ = [
     "PooledHead",
     "SetAbstractionConfig",
     "available_models",
+    "build_backbone",
     "build_model",
     "describe_models",
     "load_language_model",
+    "register_backbone",
 ]

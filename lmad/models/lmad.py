@@ -28,7 +28,7 @@ from lmad.models.attention import CrossAttention
 from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import DEFAULT_LANGUAGE_MODEL, load_language_model
 from lmad.models.point_tokens import AffineTokens, PointTokenProjection
-from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config
+from lmad.models.backbones import build_backbone
 from lmad.ops import farthest_point_sample, gather_points, knn
 
 ARCHITECTURES = ("aqm", "cross_attention", "cosine")
@@ -48,7 +48,8 @@ class LMADConfig:
         name: registry name of the variant (``available_models()``).
         architecture: ``"aqm"`` (LM-AD), ``"cross_attention"`` (no-AQM ablation) or ``"cosine"``
             (OpenAD-style).
-        backbone: ``"default"``, ``"lite"`` or a ``PointNet2Config`` dict.
+        backbone: a preset (``"default"``, ``"lite"``: PointNet++) or ``{"type": NAME, ...}`` of a
+            registered backbone (``lmad.models.backbones``; a dict without type: PointNet++ fields).
         language_model: local folder or cached name of a BERT model; the default is embedded.
         language_model_config: if set, a randomly initialised BERT with these ``BertConfig``
             fields replaces the pretrained weights (tests and cost studies).
@@ -104,10 +105,7 @@ class LMAD(nn.Module):
         if overrides:
             config = LMADConfig.from_dict({**config.to_dict(), **overrides})
         self.config = config
-        backbone_config = (
-            PointNet2Config.from_dict(config.backbone) if isinstance(config.backbone, dict) else config.backbone
-        )
-        self.backbone = PointNet2Backbone(backbone_config)
+        self.backbone = build_backbone(config.backbone)
         language_model, self.tokenizer = load_language_model(config.language_model, config.language_model_config)
         lm_config = language_model.config
         width, heads, eps = lm_config.hidden_size, lm_config.num_attention_heads, lm_config.layer_norm_eps
@@ -227,6 +225,16 @@ class LMAD(nn.Module):
         """Checkpoints hold the LM's weights only when it is trained or randomly initialised."""
         return not self.config.freeze_language_model or self.config.language_model_config is not None
 
+    def stored_state_prefix_skipped(self) -> str | None:
+        """The state-dict prefix a checkpoint leaves out (the frozen pretrained LM), or None."""
+        return None if self.stores_language_model() else LANGUAGE_MODEL_PREFIX
+
+    def language_model_fingerprint(self) -> str:
+        """A fingerprint of the language model's weights (checked when a checkpoint leaves them out)."""
+        from lmad.models.language_model import weights_fingerprint
+
+        return weights_fingerprint(self.query_module.language_model)
+
     def save_pretrained(self, directory: str | Path, extra: dict | None = None) -> Path:
         """Write a checkpoint folder (``config.json`` + ``model.safetensors``); see ``lmad.checkpoints``."""
         from lmad.checkpoints import save_model
@@ -234,14 +242,26 @@ class LMAD(nn.Module):
         return save_model(self, directory, extra)
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, map_location: str | torch.device = "cpu") -> "LMAD":
-        """Build the model from a checkpoint folder and load its weights; see ``lmad.checkpoints``.
+    def from_pretrained(cls, directory: str | Path | None = None, map_location: str | torch.device = "cpu",
+                        meta: dict | None = None) -> "LMAD":
+        """Build the model from a checkpoint folder (default: the shipped model) and load its weights.
 
-        Raises ``CheckpointError`` (a ``ValueError``) naming what is missing, damaged or mis-shaped.
+        ``meta``: the folder's ``lmad.checkpoints.read_metadata``, when the caller has read it
+        already (``config.json`` is then not read again). Raises ``CheckpointError`` (a
+        ``ValueError``) naming what is missing, damaged or mis-shaped.
         """
-        from lmad.checkpoints import load_model
+        from lmad.checkpoints import (CONFIG_FILE, CheckpointError, default_checkpoint_dir, load_weights,
+                                      model_config_dict, read_metadata)
 
-        return load_model(directory, map_location)
+        directory = Path(directory) if directory is not None else default_checkpoint_dir()
+        meta = read_metadata(directory) if meta is None else meta
+        try:
+            config = LMADConfig.from_dict(model_config_dict(meta))
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"{directory / CONFIG_FILE}: {error}") from error
+        model = cls(config)
+        load_weights(model, directory, meta, map_location)
+        return model.to(map_location)
 
     def load_checked_state_dict(self, state: dict[str, torch.Tensor], partial_language_model: bool = False) -> None:
         """Load weights, failing with a list of every name or shape that does not match."""

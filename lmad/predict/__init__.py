@@ -3,29 +3,41 @@
     AffordanceDetector (detector.py)   a path or array -> AffordanceResult (result.py)
     predict_files (run.py)             files and folders -> outputs on disk (outputs.py), nothing lost
     find_input_files, plan_output_stems (inputs.py)
+    OUTPUT_FORMATS (outputs.py)        the output formats, one table: --format, its help, the service
     ModelProcess (model_process.py)    the model's forward passes in a child process (lmad serve)
 
 ``lmad predict``, ``lmad demo`` and the Python API all run through ``AffordanceDetector``.
+Names are imported on first use, so that reading the format table (``lmad --help``) does not
+load torch.
 """
 
-from lmad.predict.detector import AffordanceDetector
-from lmad.predict.inputs import find_input_files, plan_output_stems
-from lmad.predict.model_process import ModelProcess
-from lmad.predict.outputs import FORMATS, parse_formats, write_outputs
-from lmad.predict.result import NO_LABEL, AffordanceResult
-from lmad.predict.run import PredictionReport, predict_files, prepare_output_folder
+from __future__ import annotations
 
-__all__ = [
-    "FORMATS",
-    "NO_LABEL",
-    "AffordanceDetector",
-    "AffordanceResult",
-    "ModelProcess",
-    "PredictionReport",
-    "find_input_files",
-    "parse_formats",
-    "plan_output_stems",
-    "predict_files",
-    "prepare_output_folder",
-    "write_outputs",
-]
+import importlib
+
+# public name -> module that defines it
+_LAZY = {
+    "AffordanceDetector": "detector",
+    "AffordanceResult": "result",
+    "DEFAULT_FORMATS": "outputs",
+    "ModelProcess": "model_process",
+    "NO_LABEL": "result",
+    "OUTPUT_FORMATS": "outputs",
+    "OutputFormat": "outputs",
+    "PredictionReport": "run",
+    "find_input_files": "inputs",
+    "parse_formats": "outputs",
+    "plan_output_stems": "inputs",
+    "predict_files": "run",
+    "prepare_output_folder": "run",
+    "register_output_format": "outputs",
+    "write_outputs": "outputs",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"lmad.predict.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lmad.predict' has no attribute {name!r}")

@@ -115,13 +115,15 @@ class AffordanceDetector:
         ``device``: ``"auto"``/None (CUDA when available), ``"cpu"`` or ``"cuda"``. Other keyword
         arguments go to the constructor; ``num_points`` defaults to the checkpoint's.
         """
-        from lmad.checkpoints import default_checkpoint_dir, load_model, num_points
+        from lmad.checkpoints import default_checkpoint_dir, num_points, read_metadata
+        from lmad.models import LMAD
         from lmad.runtime import choose_device
 
         directory = Path(directory) if directory is not None else default_checkpoint_dir()
         device = choose_device(device) if not isinstance(device, torch.device) else device
-        model = load_model(directory, map_location=device)
-        kwargs.setdefault("num_points", num_points(directory))
+        meta = read_metadata(directory)  # config.json, read once for the model and its points per cloud
+        model = LMAD.from_pretrained(directory, map_location=device, meta=meta)
+        kwargs.setdefault("num_points", num_points(meta))
         return cls(model, device, **kwargs)
 
     # ---- inputs --------------------------------------------------------------------------------
@@ -139,15 +141,16 @@ class AffordanceDetector:
         read, source = self.load(item)
         rows = read.points if read.valid.all() else read.points[read.valid]  # no copy of a clean cloud
         normalised, _, _ = normalize_unit_sphere(rows)  # float64 until centred and scaled
-        # the same points in any row order: the same candidates in the same order, the same answer
-        candidates = sampling_candidates(rows)
-        upright = up_axis_rotation(self.up_axis)
+        upright = normalised @ up_axis_rotation(self.up_axis).T.astype(normalised.dtype)  # exact: 0 and +-1
+        # the same points in any row order, scale or position: the same candidates in the same
+        # order, the same answer
+        candidates = sampling_candidates(upright)
         sampled, nearest = [], []
         for view in range(self.tta):
             pick = candidates[resample_indices(len(candidates), self.num_points, self.seed + view,
-                                               normalised[candidates])]
+                                               upright[candidates])]
             turn = rotation_about_y(2 * np.pi * view / self.tta).astype(np.float64)
-            sampled.append((normalised[pick] @ upright.T @ turn.T).astype(np.float32))
+            sampled.append((upright[pick] @ turn.T).astype(np.float32))
             # every valid row takes the scores of its nearest sampled point (in the normalised
             # frame, so float32 precision does not depend on the input's scale or offset)
             nearest.append(nearest_sampled(normalised, normalised[pick]))

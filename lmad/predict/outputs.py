@@ -1,36 +1,97 @@
-"""Writing a prediction to disk: ``.npz``, coloured ``.ply``, ``.png`` render, ``.html`` viewer, ``.json`` summary."""
+"""Writing a prediction to disk, one file per output format: the table :data:`OUTPUT_FORMATS`.
+
+Each format is an :class:`OutputFormat`: a name (the file's extension and the ``--format``
+word), what it holds, a writer ``write(result, path, name)`` and, where it needs an optional package,
+which one. ``lmad predict --format``, its help, the service's ``/info`` and ``?format=`` (for
+formats that can be sent as bytes) all read this table. A new format is a writer plus one call
+of :func:`register_output_format` (docs/architecture.md shows one).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from lmad.atomic_files import atomic_write, atomic_write_bytes, atomic_write_text
-from lmad.data.transforms import up_axis_rotation
+from lmad.atomic_files import atomic_write
 
-FORMATS = ("npz", "ply", "pcd", "png", "html", "json")
 # pictures of larger clouds draw a seeded uniform subset of this many valid points (the files keep
 # every row): at 2 points per pixel nothing more is visible, and drawing time grows with each point
 MAX_PICTURE_POINTS = 200_000
-# formats that need an optional package: (module, how to install it)
-_NEEDS = {"ply": ("plyfile", "pip install 'lmad[io]'"), "pcd": ("pypcd4", "pip install 'lmad[io]'"),
-          "png": ("matplotlib", "pip install 'lmad[viz]'")}
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """One output format: ``write(result, path, name)`` writes ``result`` (an AffordanceResult) to
+    ``path``; ``name`` is the output's stem, for titles.
+
+    ``to_bytes(result)``, where given, makes the same file's content in memory (a service sends
+    it); ``needs`` is (module, how to install it) for a format that needs an optional package.
+    """
+
+    name: str
+    description: str
+    write: Callable
+    to_bytes: Callable | None = None
+    needs: tuple[str, str] | None = None
+    media_type: str = "application/octet-stream"
+
+
+OUTPUT_FORMATS: dict[str, OutputFormat] = {}
+DEFAULT_FORMATS = ("npz", "png", "json")
+
+
+def register_output_format(output_format: OutputFormat) -> OutputFormat:
+    """Add a format to the table (``lmad predict --format NAME`` then writes it); returns it."""
+    if not output_format.name.isalnum() or output_format.name != output_format.name.lower():
+        raise ValueError(f"an output format's name is its file extension, lower-case letters and digits; "
+                         f"got {output_format.name!r}")
+    OUTPUT_FORMATS[output_format.name] = output_format
+    return output_format
 
 
 def parse_formats(text: str) -> list[str]:
-    """``"npz,png"`` -> ["npz", "png"] (each once); unknown or no formats are refused."""
+    """``"npz,png"`` -> ["npz", "png"] (each once); unknown formats, none, or a format whose optional
+    package is missing are refused (before any work)."""
     import importlib.util
 
     formats = list(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
-    unknown = sorted(set(formats) - set(FORMATS))
+    unknown = sorted(set(formats) - set(OUTPUT_FORMATS))
     if unknown or not formats:
-        raise ValueError(f"unknown output formats {unknown or [text]}; choose from {', '.join(FORMATS)}")
-    for fmt in formats:  # before any work, not after it
-        if fmt in _NEEDS and importlib.util.find_spec(_NEEDS[fmt][0]) is None:
-            raise ValueError(f"--format {fmt} needs {_NEEDS[fmt][0]}: {_NEEDS[fmt][1]}")
+        raise ValueError(f"unknown output formats {unknown or [text]}; choose from {', '.join(OUTPUT_FORMATS)}")
+    for name in formats:
+        needs = OUTPUT_FORMATS[name].needs
+        if needs and importlib.util.find_spec(needs[0]) is None:
+            raise ValueError(f"--format {name} needs {needs[0]}: {needs[1]}")
     return formats
+
+
+def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> list[Path]:
+    """Write ``result`` (an :class:`lmad.predict.AffordanceResult`) as ``out_dir/<stem>.<format>``,
+    each file atomically (a temporary file renamed when complete).
+
+    ``.npz``, ``.ply`` and ``.pcd`` keep every input row in order (``valid`` marks rows that had
+    NaN/Inf coordinates; their scores are NaN); pictures show the valid rows.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in formats:
+        path = out_dir / f"{stem}.{name}"
+        atomic_write(path, lambda temporary: OUTPUT_FORMATS[name].write(result, temporary, stem))
+        written.append(path)
+    return written
+
+
+def picture_rows(result) -> np.ndarray:
+    """The valid rows a picture draws: all of them, or a seeded subset of ``MAX_PICTURE_POINTS``."""
+    shown = np.flatnonzero(result.valid)
+    if len(shown) > MAX_PICTURE_POINTS:
+        shown = np.sort(np.random.default_rng(0).choice(shown, MAX_PICTURE_POINTS, replace=False))
+    return shown
 
 
 def pcd_field_names(queries) -> list[str]:
@@ -66,52 +127,6 @@ def pcd_bytes(result) -> bytes:
     return buffer.getvalue()
 
 
-def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> list[Path]:
-    """Write ``result`` (an :class:`lmad.predict.AffordanceResult`) as ``out_dir/<stem>.<format>``.
-
-    ``.npz`` and ``.ply`` keep every input row in order (``valid`` marks rows that had NaN/Inf
-    coordinates; their scores are NaN); pictures show the valid rows.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    labels, names = result.display_labels()
-    shown = np.flatnonzero(result.valid)
-    if len(shown) > MAX_PICTURE_POINTS:
-        shown = np.sort(np.random.default_rng(0).choice(shown, MAX_PICTURE_POINTS, replace=False))
-    upright = result.points[shown] @ up_axis_rotation(result.up_axis).T if {"png", "html"} & set(formats) else None
-    for fmt in formats:
-        path = out_dir / f"{stem}.{fmt}"
-        if fmt == "npz":
-            arrays = {"points": result.points, "valid": result.valid, "scores": result.scores,
-                      "labels": result.labels, "queries": np.asarray(result.queries, dtype=str)}
-            if result.attention:
-                arrays["attention_per_block"] = result.attention["per_block"]
-                arrays["attention"] = result.attention["overall"]
-            atomic_write(path, lambda temporary: save_npz(temporary, arrays))
-        elif fmt == "ply":
-            atomic_write(path, lambda temporary: _write_ply(temporary, result))
-        elif fmt == "pcd":
-            atomic_write_bytes(path, pcd_bytes(result))
-        elif fmt == "png":
-            from lmad.viz.render import render_labels
-
-            atomic_write(path, lambda temporary: render_labels(
-                temporary, upright, labels[shown], names,
-                title=f"{stem}: " + ", ".join(result.queries), scores=result.scores[shown]))
-        elif fmt == "html":
-            from lmad.viz.html import write_viewer
-
-            attention = result.attention["overall"][:, shown] if result.attention else None
-            atomic_write(path, lambda temporary: write_viewer(
-                temporary, upright, result.scores[shown], labels[shown], result.queries,
-                attention, title=stem, label_names=names))
-        elif fmt == "json":
-            atomic_write_text(path, json.dumps(result.summary(), indent=2))
-        written.append(path)
-    return written
-
-
 def save_npz(path: str | Path, arrays: dict) -> None:
     """``np.savez_compressed`` at the fastest deflate level: a tenth larger than the default
     level, and 3-4x faster on millions of float coordinates (which compress little at any level).
@@ -124,7 +139,7 @@ def save_npz(path: str | Path, arrays: dict) -> None:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
-def _write_ply(path: Path, result) -> None:
+def _write_ply(result, path: Path, name: str) -> None:
     from plyfile import PlyData, PlyElement
 
     from lmad.viz.render import class_colors
@@ -138,3 +153,56 @@ def _write_ply(path: Path, result) -> None:
     vertex["red"], vertex["green"], vertex["blue"] = rgb.T
     vertex["label"] = result.labels
     PlyData([PlyElement.describe(vertex, "vertex")], text=False).write(str(path))
+
+
+# ---- the built-in formats ------------------------------------------------------------------------
+
+def _write_npz(result, path: Path, name: str) -> None:
+    arrays = {"points": result.points, "valid": result.valid, "scores": result.scores, "labels": result.labels,
+              "queries": np.asarray(result.queries, dtype=str)}
+    if result.attention:
+        arrays["attention_per_block"] = result.attention["per_block"]
+        arrays["attention"] = result.attention["overall"]
+    save_npz(path, arrays)
+
+
+def _write_png(result, path: Path, name: str) -> None:
+    from lmad.data.transforms import up_axis_rotation
+    from lmad.viz.render import render_labels
+
+    rows = picture_rows(result)
+    labels, names = result.display_labels()
+    render_labels(path, result.points[rows] @ up_axis_rotation(result.up_axis).T, labels[rows], names,
+                  title=f"{name}: " + ", ".join(result.queries), scores=result.scores[rows])
+
+
+def _write_html(result, path: Path, name: str) -> None:
+    from lmad.data.transforms import up_axis_rotation
+    from lmad.viz.html import write_viewer
+
+    rows = picture_rows(result)
+    labels, names = result.display_labels()
+    attention = result.attention["overall"][:, rows] if result.attention else None
+    write_viewer(path, result.points[rows] @ up_axis_rotation(result.up_axis).T, result.scores[rows], labels[rows],
+                 result.queries, attention, title=name, label_names=names)
+
+
+def _write_json(result, path: Path, name: str) -> None:
+    path.write_text(json.dumps(result.summary(), indent=2), encoding="utf-8")
+
+
+for _format in (
+    OutputFormat("npz", "NumPy archive: points (M, 3) float64, valid, scores (M, K) float32, labels (M,), queries",
+                 _write_npz),
+    OutputFormat("ply", "PLY points coloured by label, with a label field", _write_ply,
+                 needs=("plyfile", "pip install 'lmad[io]'")),
+    OutputFormat("pcd", "binary PCD for PCL / ROS: x, y, z, label (uint32, query index + 1, 0 = none), "
+                        "one float32 field per query", lambda result, path, name: path.write_bytes(pcd_bytes(result)),
+                 to_bytes=pcd_bytes, needs=("pypcd4", "pip install 'lmad[io]'")),
+    OutputFormat("png", "four views coloured by label, and the winning score", _write_png,
+                 needs=("matplotlib", "pip install 'lmad[viz]'")),
+    OutputFormat("html", "a self-contained 3D viewer (no network): label map, heat maps, attention", _write_html),
+    OutputFormat("json", "per query: the points reaching the threshold, their count, share, centroid, box",
+                 _write_json, media_type="application/json"),
+):
+    register_output_format(_format)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from lmad.data.dataset import query_targets
 from lmad.queries import affordance_indices
 
 
@@ -33,23 +34,6 @@ def training_queries(class_names: list[str], objective: str) -> list[str]:
     if objective == "cross_entropy":
         return list(class_names)
     return [class_names[i] for i in affordance_indices(class_names)]
-
-
-def query_targets(batch: dict, class_names: list[str]) -> torch.Tensor:
-    """Per-query targets in [0, 1]: (B, A, N) for the A affordances of ``training_queries``.
-
-    Soft labels where the batch has them (their columns are the classes before ``none``),
-    else the one-hot of the hard labels.
-    """
-    affordances = training_queries(class_names, "bce_dice")
-    if "soft_labels" in batch:
-        soft = batch["soft_labels"]  # (B, N, C - 1)
-        if soft.shape[-1] != len(affordances):
-            raise ValueError(f"soft labels have {soft.shape[-1]} columns for the {len(affordances)} affordances "
-                             f"{affordances}: the last class must be 'none'")
-        return soft.transpose(1, 2).float()
-    index = torch.tensor([class_names.index(name) for name in affordances], device=batch["labels"].device)
-    return (batch["labels"][:, None, :] == index[None, :, None]).float()
 
 
 def cross_entropy_loss(logits: torch.Tensor, labels: torch.Tensor, class_weight: torch.Tensor | None) -> torch.Tensor:

@@ -28,7 +28,8 @@ import yaml
 
 from lmad.errors import LMADError
 from lmad.checkpoints import has_training_state, load_training_state, load_weights, save_training_checkpoint
-from lmad.data import PARAPHRASES, Augment, PointCloudDataset, collate_samples, load_affordancenet, load_folder
+from lmad.data import PARAPHRASES, Augment, PointCloudDataset, collate_samples
+from lmad.data.sources import DATA_SOURCES, read_split
 from lmad.eval.evaluate import evaluate_openad
 from lmad.models import LMAD, build_model
 from lmad.runtime import choose_device
@@ -73,21 +74,15 @@ def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDa
 
     def load(split: str, augmented: bool) -> PointCloudDataset:
         aug = augment if augmented else None
-        if data.source in ("affordancenet", "synthetic"):
-            tasks = ["full", "partial"] if data.task == "both" else [data.task]
-            parts = [load_affordancenet(data.root, task, split, data.none_threshold, data.skip_bad, aug,
-                                        config.run.seed) for task in tasks]
-            if len(parts) == 1:
-                return parts[0]
-            if data.repeat_full < 1:
-                raise ValueError(f"data.repeat_full must be >= 1, got {data.repeat_full}")
-            records = [r for r in parts[0].records for _ in range(data.repeat_full if split == data.train_split else 1)]
-            return PointCloudDataset(records + list(parts[1].records), parts[0].class_names,
-                                     source=" + ".join(p.source for p in parts), augment=aug,
-                                     seed=config.run.seed, layout=parts[0].layout)
-        if data.source == "folder":
-            return load_folder(data.root, split, data.skip_bad, aug, config.run.seed)
-        raise ValueError(f"data.source must be affordancenet, synthetic or folder, got {data.source!r}")
+        tasks = DATA_SOURCES[data.source].tasks if data.task == "both" else [data.task]
+        parts = [read_split(data.source, data.root, split, task, data.none_threshold, data.skip_bad, aug,
+                            config.run.seed) for task in tasks]
+        if len(parts) == 1:
+            return parts[0]
+        records = [r for r in parts[0].records for _ in range(data.repeat_full if split == data.train_split else 1)]
+        return PointCloudDataset(records + list(parts[1].records), parts[0].class_names,
+                                 source=" + ".join(p.source for p in parts), augment=aug,
+                                 seed=config.run.seed, layout=parts[0].layout)
 
     train_set, val_set = load(data.train_split, True), load(data.val_split, False)
     train_set.num_points = data.num_points
@@ -157,17 +152,19 @@ def build_optimizer(model: LMAD, config: TrainConfig) -> torch.optim.Optimizer:
 def initialise_from_checkpoint(model, checkpoint: str | Path, device) -> None:
     """Load a trained checkpoint's weights into a freshly built model (``model.init_from``):
     ``"shipped"`` or a checkpoint folder, whose model config must equal the model's."""
-    from lmad.checkpoints import default_checkpoint_dir, load_weights, read_model_config
+    from lmad.checkpoints import default_checkpoint_dir, load_weights, model_config_dict, read_metadata
+    from lmad.models import LMADConfig
 
     directory = default_checkpoint_dir() if str(checkpoint) == "shipped" else Path(checkpoint)
-    stored = dataclasses.asdict(read_model_config(directory))
+    meta = read_metadata(directory)
+    stored = dataclasses.asdict(LMADConfig.from_dict(model_config_dict(meta)))
     differing = sorted(key for key, value in dataclasses.asdict(model.config).items() if stored.get(key) != value)
     if differing:
         raise ValueError(f"model.init_from: {directory} holds a different model ("
                          + ", ".join(f"{key}: {stored.get(key)!r} there, {getattr(model.config, key)!r} here"
                                      for key in differing)
                          + "); set model.overrides to match it")
-    load_weights(model, directory, device)
+    load_weights(model, directory, meta, device)
 
 
 def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, command: str | None = None,
@@ -235,7 +232,7 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
     if resume:
         if not has_training_state(last_dir):
             raise FileNotFoundError(f"--resume: no checkpoint with training state in {last_dir}")
-        load_weights(model, last_dir, device)
+        load_weights(model, last_dir, map_location=device)
         state = load_training_state(last_dir)
         base_lrs = [group["base_lr"] for group in optimizer.param_groups]
         optimizer.load_state_dict(state["optimizer"])

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from lmad import build_model
-from lmad.checkpoints import CheckpointError, default_checkpoint_dir, load_model, num_points, read_metadata
+from lmad.checkpoints import CheckpointError, default_checkpoint_dir, num_points, read_metadata
+from lmad.models import LMAD
 
 
 @pytest.fixture
@@ -15,8 +16,8 @@ def saved(tmp_path, tiny_model_overrides):
 def test_round_trip_records_points_and_checksum(saved):
     meta = read_metadata(saved)
     assert meta["num_points"] == 512 and len(meta["weights_sha256"]) == 64
-    assert num_points(saved) == 512
-    assert load_model(saved).config.objective == "bce_dice"
+    assert num_points(read_metadata(saved)) == 512
+    assert LMAD.from_pretrained(saved).config.objective == "bce_dice"
 
 
 def test_a_bit_flip_in_the_weights_is_caught(saved):
@@ -25,7 +26,7 @@ def test_a_bit_flip_in_the_weights_is_caught(saved):
     data[-5] ^= 0x01  # one bit of one weight
     weights.write_bytes(bytes(data))
     with pytest.raises(CheckpointError, match="checksum"):
-        load_model(saved)
+        LMAD.from_pretrained(saved)
 
 
 def test_truncated_weights_and_broken_config_are_one_line_errors(saved):
@@ -35,13 +36,13 @@ def test_truncated_weights_and_broken_config_are_one_line_errors(saved):
     del meta["weights_sha256"]
     (saved / "config.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="damaged"):
-        load_model(saved)
+        LMAD.from_pretrained(saved)
     (saved / "config.json").write_text(json.dumps({"lmad_version": "0.1.0"}))
     with pytest.raises(CheckpointError, match='no "model" section'):
-        load_model(saved)
+        LMAD.from_pretrained(saved)
     (saved / "config.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="not valid JSON"):
-        load_model(saved)
+        LMAD.from_pretrained(saved)
 
 
 def test_missing_folder_and_files(tmp_path):

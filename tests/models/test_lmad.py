@@ -297,3 +297,34 @@ def test_tokenized_query_lists_are_cached_within_a_bound(tiny_model_overrides):
     assert len(model._token_cache) == TOKEN_CACHE_SIZE
     again = model.tokenize(["grasp", "cut"], torch.device("cpu"))  # dropped, then tokenized anew
     assert all(torch.equal(a, b) for a, b in zip(first, again))
+
+
+def test_a_new_backbone_is_one_module_and_one_registration(tiny_model_overrides, monkeypatch):
+    from torch import nn
+
+    from lmad.models import BACKBONES, Backbone, register_backbone
+
+    monkeypatch.setattr("lmad.models.backbones.BACKBONES", dict(BACKBONES))
+
+    class PerPointMLP(nn.Module):
+        """The smallest backbone keeping the contract: a shared MLP on each point's coordinates."""
+
+        min_points = 1
+
+        def __init__(self, width: int):
+            super().__init__()
+            self.out_channels = width
+            self.mlp = nn.Sequential(nn.Linear(3, width), nn.ReLU(), nn.Linear(width, width))
+
+        def forward(self, points, generator=None):
+            return self.mlp(points).transpose(1, 2)
+
+    register_backbone("per_point_mlp", lambda options: PerPointMLP(**options))
+    model = build_model("lmad", **{**tiny_model_overrides, "backbone": {"type": "per_point_mlp", "width": 24}})
+    assert isinstance(model.backbone, Backbone) and model.backbone.out_channels == 24
+    assert model(torch.rand(2, 40, 3), ["grasp", "pour"]).shape == (2, 2, 40)
+    register_backbone("broken", lambda options: nn.Linear(3, 3))
+    with pytest.raises(TypeError, match="Backbone"):
+        build_model("lmad", **{**tiny_model_overrides, "backbone": {"type": "broken"}})
+    with pytest.raises(ValueError, match="registered: .*per_point_mlp"):
+        build_model("lmad", **{**tiny_model_overrides, "backbone": {"type": "nope"}})

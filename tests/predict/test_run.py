@@ -328,3 +328,25 @@ def test_pictures_of_large_clouds_draw_a_subset_and_files_keep_every_row(checkpo
     with np.load(tmp_path / "big.npz") as saved:
         assert len(saved["points"]) == outputs.MAX_PICTURE_POINTS + 5000
         np.testing.assert_array_equal(saved["scores"], result.scores)
+
+
+def test_a_new_output_format_is_one_writer_and_one_registration(checkpoint, tmp_path, monkeypatch, capsys):
+    from lmad.cli import build_parser
+    from lmad.predict import OUTPUT_FORMATS, OutputFormat, register_output_format
+
+    monkeypatch.setattr("lmad.predict.outputs.OUTPUT_FORMATS", dict(OUTPUT_FORMATS))
+
+    def write_csv(result, path, name):
+        rows = [",".join(["x", "y", "z", *result.queries])]
+        rows += [",".join(f"{v:.4f}" for v in (*p, *s)) for p, s in zip(result.points, result.scores)]
+        path.write_text("\n".join(rows) + "\n")
+
+    register_output_format(OutputFormat("csv", "comma-separated points and scores", write_csv))
+    predict_help = build_parser()._subparsers._group_actions[0].choices["predict"].format_help()
+    assert "csv: comma-separated points and scores" in " ".join(predict_help.split())
+    np.save(tmp_path / "scan.npy", cloud())
+    assert predict(checkpoint, tmp_path / "scan.npy", "--out", tmp_path / "out", "--format", "csv,json") == 0
+    lines = (tmp_path / "out" / "scan.csv").read_text().splitlines()
+    assert lines[0] == "x,y,z,grasp,pour" and len(lines) == 301
+    with pytest.raises(ValueError, match="file extension"):
+        register_output_format(OutputFormat("my format", "", write_csv))

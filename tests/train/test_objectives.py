@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from lmad import build_model
-from lmad.train.objectives import bce_dice_loss, query_targets, training_loss, training_queries
+from lmad.data import query_targets
+from lmad.train.objectives import bce_dice_loss, training_loss, training_queries
 
 CLASSES = ["grasp", "contain", "none"]
 

@@ -55,7 +55,7 @@ def test_training_lowers_the_loss_and_writes_the_run_folder(tmp_path, capsys, ob
 def test_best_and_last_record_the_points_per_cloud_they_were_trained_on(tmp_path):
     """Loading and prediction read it from the folder: ``last/`` without it was predicted at the
     2,048-point default."""
-    from lmad.checkpoints import num_points
+    from lmad.checkpoints import num_points, read_metadata
     from lmad.predict import AffordanceDetector
 
     data = write_tiny_dataset(tmp_path / "data")
@@ -63,7 +63,7 @@ def test_best_and_last_record_the_points_per_cloud_they_were_trained_on(tmp_path
     config.data.num_points = 64
     train(config, tmp_path / "run")
     for folder in ("best", "last"):
-        assert num_points(tmp_path / "run" / folder) == 64
+        assert num_points(read_metadata(tmp_path / "run" / folder)) == 64
         assert AffordanceDetector.from_pretrained(tmp_path / "run" / folder).num_points == 64
 
 

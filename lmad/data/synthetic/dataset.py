@@ -4,7 +4,6 @@
     OUT/full_shape_weights.npy, OUT/partial_view_weights.npy                      class weights (train counts)
     OUT/original/full_shape_{split}_data.pkl, OUT/original/partial_{split}_data.pkl   soft labels
     OUT/stats.json                                                                shapes, fractions, region sizes
-    OUT/preview.png                                                               with --preview
 
 Every object is generated from ``(seed, split, index)`` alone, so the arrays do not depend on
 the number of worker processes.
@@ -21,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lmad.data.affordancenet import class_weights, hard_labels_from_scores
+from lmad.data.affordancenet import hard_labels_from_scores
+from lmad.data.dataset import class_weights
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX
 from lmad.data.synthetic.categories import CATEGORY_AFFORDANCES, GENERATORS, REAL_CATEGORY_COUNTS
 from lmad.data.synthetic.generate import (
@@ -80,8 +80,7 @@ def _full_scores(scores: np.ndarray, columns: list[int]) -> np.ndarray:
 
 
 def generate_dataset(out: str | Path, train: int, val: int, seed: int = 0, categories: list[str] | None = None,
-                     balance: str = "real", workers: int | None = None, preview: bool = False,
-                     progress: bool = True) -> dict:
+                     balance: str = "real", workers: int | None = None, progress: bool = True) -> dict:
     """Generate and write the dataset; returns the statistics written to ``stats.json``."""
     out = Path(out)
     categories = list(categories or GENERATORS)
@@ -114,10 +113,6 @@ def generate_dataset(out: str | Path, train: int, val: int, seed: int = 0, categ
             np.save(folder / "full_shape_weights.npy", weights["full"])
             np.save(folder / "partial_view_weights.npy", weights["partial"])
     (out / "stats.json").write_text(json.dumps(stats, indent=2))
-    if preview:
-        from lmad.viz.contact_sheet import synthetic_contact_sheet
-
-        synthetic_contact_sheet(out / "preview.png", categories, seed)
     return stats
 
 
