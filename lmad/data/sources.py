@@ -71,4 +71,4 @@ register_data_source(DataSource("affordancenet", "3D AffordanceNet pickles, Open
 register_data_source(DataSource("synthetic", "lmad's procedural dataset (written in 3D AffordanceNet's layouts)",
                                 _read_affordancenet, tasks=("full", "partial")))
 register_data_source(DataSource("folder", "lmad's folder format: one .npz per shape, splits as sub-folders",
-                                _read_folder, lambda root: root.is_dir()))
+                                _read_folder, lambda root: any(root.glob("*.npz")) or any(root.glob("*/*.npz"))))

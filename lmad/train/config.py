@@ -102,9 +102,11 @@ class TrainConfig:
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for a value no run can use, naming its key."""
+        from lmad.data.sources import DATA_SOURCES
+
         data, optim, run = self.data, self.optim, self.run
         rules = [
-            ("data.source", data.source in ("affordancenet", "synthetic", "folder"), "affordancenet, synthetic or folder"),
+            ("data.source", data.source in DATA_SOURCES, f"one of {', '.join(DATA_SOURCES)} (lmad.data.sources)"),
             ("data.task", data.task in ("full", "partial", "both"), "full, partial or both"),
             ("data.repeat_full", data.repeat_full >= 1, "at least 1"),
             ("data.paraphrases", 0 <= data.paraphrases <= 1, "between 0 and 1"),

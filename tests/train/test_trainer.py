@@ -274,3 +274,26 @@ def test_a_run_folder_in_use_is_refused(tmp_path):
     assert not (run / "last").exists()
     train(tiny_config(data, epochs=1), run)  # free again once the other has finished
     assert (run / "last" / "model.safetensors").is_file()
+
+
+def test_a_new_data_source_is_one_reader_and_one_registration(tmp_path, monkeypatch):
+    from lmad.data import load_folder
+    from lmad.data.sources import DATA_SOURCES, DataSource, read_split, register_data_source
+
+    monkeypatch.setattr("lmad.data.sources.DATA_SOURCES", dict(DATA_SOURCES))
+    write_tiny_dataset(tmp_path / "lab" / "scans_v2")
+
+    def read_lab_scans(root, split, task, options):  # this lab keeps its splits one folder down
+        return load_folder(root / "scans_v2", split, options["skip_bad"], options["augment"], options["seed"])
+
+    register_data_source(DataSource("lab_scans", "our lab's scans", read_lab_scans,
+                                    lambda root: (root / "scans_v2").is_dir()))
+    assert len(read_split("lab_scans", tmp_path / "lab", "val")) == 2
+    config = tiny_config(tmp_path / "lab", epochs=1)
+    config.data.source = "lab_scans"
+    assert train(config, tmp_path / "run")["global_step"] == 4
+    from lmad.data.sources import recognise_source
+
+    assert recognise_source(tmp_path / "lab") == "lab_scans"
+    with pytest.raises(Exception, match="data.source must be one of"):
+        TrainConfig.from_dict({"data": {"source": "nowhere"}})
