@@ -31,7 +31,7 @@ from lmad.data import SYNONYM_QUERIES, load_affordancenet
 from lmad.eval import evaluate_openad, summarise_seeds
 from lmad.models import available_models
 from lmad.train import TrainConfig, train
-from readme_tables import write_readme_table  # benchmarks/, beside this script
+from generated_tables import write_table  # benchmarks/, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -112,7 +112,7 @@ def main(argv=None):
         table = markdown_table(results, payload["budget"], payload["seeds"])
         print(table)
         if not args.no_readme:
-            write_readme_table(args.readme_table, table)
+            write_table(args.readme_table, table)
         return
     budget = dict(BUDGETS["quick" if args.quick else "full"])
     if args.steps:
@@ -155,7 +155,7 @@ def main(argv=None):
     table = markdown_table(results, budget, seeds)
     print(table)
     if not args.no_readme:
-        write_readme_table(args.readme_table, table)
+        write_table(args.readme_table, table)
 
 
 def markdown_table(results: dict, budget: dict, seeds) -> str:

@@ -3,7 +3,7 @@ label-free checks on real meshes, and one contact sheet to look at.
 
     python benchmarks/real_objects.py                                   # shipped model: scores + sheet
     python benchmarks/real_objects.py --checkpoint runs/x/best --label x --scores-only
-    python benchmarks/real_objects.py --readme                          # README table from the results
+    python benchmarks/real_objects.py --readme                          # model card table from the results
     python benchmarks/real_objects.py --readme --labels "before,shipped"  # only these columns, in order
 
 Every object is asked the 18 affordance names, y-up, and read per query: a query's region is
@@ -21,7 +21,7 @@ the points whose score reaches the threshold (0.5), whatever else they are.
   (soft label >= 0.5), and the share of the legs in move's region.
 
 How each region is found from geometry alone is in ``real_object_regions.py``. Scores go to
-``benchmarks/results/real_objects.json`` under ``--label``; ``--readme`` writes the README table
+``benchmarks/results/real_objects.json`` under ``--label``; ``--readme`` writes the model card's table
 (one column per label) from there. None of these objects is training data.
 
 The contact sheet queries each object with its category's affordances plus ``none``, drawn
@@ -83,33 +83,19 @@ def affordance_queries() -> list[str]:
 
 
 def score_grasp_voxels(detector) -> dict | None:
-    """Per class and overall: mean grasp AUC, IoU and hit rate on grasp-voxels-dev (None if absent).
+    """Per class and overall: mean grasp AUC, IoU and hit rate on grasp-voxels-dev (None if absent),
+    scored as ``grasp_voxels.py`` scores each object (its figures with intervals come from there)."""
+    from grasp_voxels import score_objects  # benchmarks/, beside this script
 
-    The points "labelled grasp" are grasp's region as the detector reads it (multi-label: its
-    score reaches the threshold, whatever else the point is)."""
-    from lmad.eval import roc_auc
-
-    files = sorted((SHARED / "grasp-voxels-dev").glob("*.npz"))
-    if not files:
+    rows = score_objects(detector, SHARED / "grasp-voxels-dev")
+    if not rows:
         return None
-    detector = detector.with_options(up_axis="y")
-    rows = {}
-    for path in files:
-        data = np.load(path)
-        result = detector(data["points"], affordance_queries())
-        mask = data["grasp"].astype(bool)
-        grasp = result.queries.index("grasp")
-        picked = result.region(grasp)
-        iou = (picked & mask).sum() / max((picked | mask).sum(), 1)
-        rows.setdefault(str(data["category"]), []).append((roc_auc(result.scores[:, grasp], mask), iou))
     table = {}
-    for category, values in sorted(rows.items()):
-        aucs, ious = np.array(values).T
-        table[category] = {"objects": len(values), "AUC": float(np.nanmean(aucs)), "IoU": float(ious.mean()),
-                           "hit_rate": float((ious >= 0.25).mean())}
-    everything = np.array([v for values in rows.values() for v in values])
-    table["all"] = {"objects": len(everything), "AUC": float(np.nanmean(everything[:, 0])),
-                    "IoU": float(everything[:, 1].mean()), "hit_rate": float((everything[:, 1] >= 0.25).mean())}
+    for category in sorted({r["category"] for r in rows}) + ["all"]:
+        chosen = [r for r in rows if category in ("all", r["category"])]
+        table[category] = {"objects": len(chosen), "AUC": float(np.nanmean([r["AUC"] for r in chosen])),
+                           "IoU": float(np.mean([r["IoU"] for r in chosen])),
+                           "hit_rate": float(np.mean([r["hit"] for r in chosen]))}
     return table
 
 
@@ -359,6 +345,7 @@ def readme_table(runs: dict[str, dict]) -> str:
 
 
 def main(argv=None):
+    global SHARED
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", help="a checkpoint folder (default: the shipped one)")
     parser.add_argument("--label", default="shipped", help="this run's name in results/real_objects.json")
@@ -366,24 +353,30 @@ def main(argv=None):
     parser.add_argument("--columns", type=int, default=6)
     parser.add_argument("--scores-only", action="store_true", help="no contact sheet")
     parser.add_argument("--tta", type=int, default=1, help="test-time augmentation views (AffordanceDetector tta)")
-    parser.add_argument("--readme", action="store_true", help="only write the README table from saved results")
+    parser.add_argument("--readme", action="store_true",
+                        help="only write the table into the model card from saved results")
     parser.add_argument("--labels", help="with --readme: comma-separated runs for the table, in order (default: all)")
+    parser.add_argument("--data", default=str(SHARED),
+                        help="folder with the real objects (default ../shared/data; the layout and sources are "
+                             "in this script's OBJECTS list and in benchmarks/README.md)")
     args = parser.parse_args(argv)
     import json
+
+    SHARED = Path(args.data)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     results_path = ROOT / "benchmarks" / "results" / "real_objects.json"
     saved = json.loads(results_path.read_text()) if results_path.exists() else {}
     saved = saved if "runs" in saved else {"runs": {}}
     if args.readme:
-        from readme_tables import write_readme_table
+        from generated_tables import write_table
 
         labels = args.labels.split(",") if args.labels else list(saved["runs"])
         missing = [label for label in labels if label not in saved["runs"]]
         if missing:
             raise SystemExit(f"no saved run named {missing} in {results_path}; saved: {list(saved['runs'])}")
         table = readme_table({label: saved["runs"][label] for label in labels})
-        write_readme_table("real-objects-table", table)
+        write_table("real-objects-table", table)
         print(table)
         return
     from lmad.predict import AffordanceDetector

@@ -223,9 +223,9 @@ def main(argv=None):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "serve_load.json").write_text(json.dumps(summary, indent=2))
     if not args.no_readme:
-        from readme_tables import write_readme_table
+        from generated_tables import write_table
 
-        write_readme_table("serve-table", table)
+        write_table("serve-table", table)
 
 
 def markdown_table(summary: dict) -> str:

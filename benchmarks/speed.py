@@ -180,7 +180,7 @@ def main(argv=None):
     parser.add_argument("--readme", action="store_true", help="only write the README table from saved results")
     args = parser.parse_args(argv)
     if args.readme:
-        write_readme_table()
+        write_speed_table()
         return
     allocator = getattr(__import__("lmad.cli", fromlist=["cli"]), "ALLOCATOR_ENVIRONMENT", None)
     if allocator and "MALLOC_MMAP_THRESHOLD_" not in os.environ:  # as the lmad command runs itself
@@ -226,7 +226,7 @@ ROWS = [  # key, what, format
 ]
 
 
-def write_readme_table() -> None:
+def write_speed_table() -> None:
     runs = {label: json.loads((RESULTS / f"speed_{label}.json").read_text())
             for label in ("before", "after") if (RESULTS / f"speed_{label}.json").exists()}
     lines = ["| figure | " + " | ".join(runs) + " | target |", "|---" * (len(runs) + 2) + "|"]
@@ -238,9 +238,9 @@ def write_readme_table() -> None:
         else:
             target_text = f"{target[1]} {target[0]}" if target else ""
         lines.append(f"| {what} | " + " | ".join(cells) + f" | {target_text} |")
-    from readme_tables import write_readme_table
+    from generated_tables import write_table
 
-    write_readme_table("speed-table", "\n".join(lines))
+    write_table("speed-table", "\n".join(lines))
     print("\n".join(lines))
 
 

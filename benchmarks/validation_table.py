@@ -24,7 +24,7 @@ import sys
 from functools import reduce
 from pathlib import Path
 
-from readme_tables import write_readme_table
+from generated_tables import write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "validation.json"
@@ -98,7 +98,7 @@ def main(argv=None):
     table = readme_table(runs)
     print(table)
     if args.readme:
-        write_readme_table(args.readme_table, table)
+        write_table(args.readme_table, table)
 
 
 if __name__ == "__main__":

@@ -255,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--train", type=_positive_int, default=2000, help="training shapes (default 2000)")
     synth.add_argument("--val", type=_positive_int, default=400, help="validation shapes (default 400)")
     synth.add_argument("--seed", type=_non_negative_int, default=0, help="generator seed (default 0)")
-    synth.add_argument("--categories", help="comma-separated subset of the categories (default: all; see `lmad info`)")
+    synth.add_argument("--categories",
+                       help="comma-separated subset of the categories (default: all; an unknown name is refused "
+                            "with the list)")
     synth.add_argument("--balance", choices=["real", "uniform"], default="real",
                        help="category shares: 3D AffordanceNet's frequencies (with a floor) or equal")
     synth.add_argument("--workers", type=_positive_int, help="processes (default: all cores)")

@@ -1,8 +1,8 @@
 """Speed on a busy machine: farthest point sampling, the backbone and a whole prediction, with
 1 thread, 2 threads, lmad's defaults and the settings before them, idle and beside a CPU-bound process.
 
-    python benchmarks/busy_machine.py            # about 3 minutes on 2 cores
-    python benchmarks/busy_machine.py --json benchmarks/results/busy_machine.json
+    python docs/experiments/busy_machine.py            # about 3 minutes on 2 cores
+    python docs/experiments/busy_machine.py --json docs/experiments/busy_machine.json
 
 A robot's computer always runs other processes. Loops of many small tensor ops (farthest point
 sampling picks its points one by one) enter a parallel region per op and wait at its barrier for
@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CASES = {  # each imports lmad first, as a user's program would, so that lmad's defaults apply
     "fps 2048->512": """

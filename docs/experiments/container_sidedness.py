@@ -1,10 +1,10 @@
 """Can the backbone tell a container's inner surface from its outer one, a wall's thickness away?
 
-    python benchmarks/container_sidedness.py --variant backbone --steps 500       # about 5 min on 2 cores
-    python benchmarks/container_sidedness.py --variant local --steps 500
-    python benchmarks/container_sidedness.py --checkpoint shipped            # a trained model's contain
-    python benchmarks/container_sidedness.py --augment --steps 500           # as the shipped model is trained
-    python benchmarks/container_sidedness.py --soft-targets                  # on the full model's contain labels
+    python docs/experiments/container_sidedness.py --variant backbone --steps 500       # about 5 min on 2 cores
+    python docs/experiments/container_sidedness.py --variant local --steps 500
+    python docs/experiments/container_sidedness.py --checkpoint shipped            # a trained model's contain
+    python docs/experiments/container_sidedness.py --augment --steps 500           # as the shipped model is trained
+    python docs/experiments/container_sidedness.py --soft-targets                  # on the full model's contain labels
 
 A geometry-only probe, apart from language and from the other affordances: per point, the
 target is 1 on the interior surface and 0 on the outer wall of procedural bowls and mugs
@@ -49,7 +49,7 @@ from lmad.ops import ball_query_radii
 
 NUM_POINTS = 1024
 CONTAIN = AFFORDANCE_CLASSES.index("contain")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ContainerCloud(NamedTuple):
