@@ -41,16 +41,22 @@ from pathlib import Path
 import numpy as np
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-JSON_ANSWER = "labels, scores and a summary per query (the default)"
+JSON_ANSWER = "labels, scores (base64 float16) and the summary per query that a .json file holds (the default)"
 
 
 def response_formats() -> dict[str, str]:
-    """What POST /predict?format=... can answer (case-insensitive): JSON, and every output format
-    that can be made in memory (lmad.predict.outputs.OUTPUT_FORMATS); anything else is a 422."""
+    """What POST /predict?format=... can answer (case-insensitive): the JSON answer, and every
+    output format of lmad.predict.outputs.OUTPUT_FORMATS whose optional package is installed, as
+    the file ``lmad predict`` would write; anything else is a 422 listing these."""
+    import importlib.util
+
     from lmad.predict.outputs import OUTPUT_FORMATS
 
-    served = {name: fmt.description for name, fmt in OUTPUT_FORMATS.items() if fmt.to_bytes is not None}
-    return {"json": JSON_ANSWER, **served}
+    files = {name: fmt.description for name, fmt in OUTPUT_FORMATS.items()
+             if name != "json" and (fmt.needs is None or importlib.util.find_spec(fmt.needs[0]) is not None)}
+    return {"json": JSON_ANSWER, **files}
+
+
 TOKEN_ENVIRONMENT = "LMAD_SERVE_TOKEN"
 log = logging.getLogger("lmad.serve")
 
@@ -77,12 +83,17 @@ class RequestError(Exception):
         self.message = message
 
 
+MAX_TTA = 8  # test-time views a request may ask for
+
+
 @dataclass
 class _Options:
     queries: tuple[str, ...]
     up_axis: str = "y"
     threshold: float = 0.5
     exclusive: bool | None = None
+    tta: int = 1
+    attention: bool = False
 
 
 @dataclass
@@ -142,7 +153,7 @@ class BatchingQueue:
             raise RequestError(503, f"the queue is full ({self.limits.max_queue} requests waiting); retry shortly")
         self.in_flight += 1
         try:
-            detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive)
+            detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive, options.tta)
             self.preparing_now += 1
             try:
                 prepared = await asyncio.get_running_loop().run_in_executor(self.preparing, detector.prepare, item)
@@ -217,8 +228,10 @@ class BatchingQueue:
         self.batches += 1
 
     def _predict(self, prepared, options: _Options, forward) -> list:
-        detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive)
-        return detector.score_prepared(prepared, list(options.queries), forward=forward)
+        detector = self.detector.with_options(options.up_axis, options.threshold, options.exclusive, options.tta)
+        # attention maps come from the model in this process (a model process returns logits only)
+        return detector.score_prepared(prepared, list(options.queries), options.attention,
+                                       forward=None if options.attention else forward)
 
 # ---- requests and responses ------------------------------------------------------------------------
 
@@ -258,12 +271,25 @@ def parse_options(fields: dict, limits: ServeLimits) -> _Options:
         raise RequestError(422, f"threshold must be a number, got {fields.get('threshold')!r}")
     if not 0 < threshold < 1:
         raise RequestError(422, f"threshold must be strictly between 0 and 1, got {threshold}")
-    exclusive = fields.get("exclusive")
-    if isinstance(exclusive, str):
-        exclusive = {"true": True, "1": True, "false": False, "0": False}.get(exclusive.lower(), exclusive)
-    if exclusive is not None and not isinstance(exclusive, bool):
-        raise RequestError(422, f"exclusive must be true or false, got {exclusive!r}")
-    return _Options(tuple(parsed), up_axis, threshold, exclusive)
+    exclusive = _flag(fields, "exclusive", None)
+    attention = _flag(fields, "attention", False)
+    try:
+        tta = int(fields.get("tta", 1))
+    except (TypeError, ValueError):
+        raise RequestError(422, f"tta must be a whole number of views, got {fields.get('tta')!r}")
+    if not 1 <= tta <= MAX_TTA:
+        raise RequestError(422, f"tta must be between 1 and {MAX_TTA}, got {tta}")
+    return _Options(tuple(parsed), up_axis, threshold, exclusive, tta, attention)
+
+
+def _flag(fields: dict, name: str, default):
+    """A true/false option from JSON (a bool) or a form (text), else RequestError(422)."""
+    value = fields.get(name, default)
+    if isinstance(value, str):
+        value = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}.get(value.lower(), value)
+    if value is not default and not isinstance(value, bool):
+        raise RequestError(422, f"{name} must be true or false, got {value!r}")
+    return value
 
 
 def points_from_json(points, limits: ServeLimits) -> np.ndarray:
@@ -373,6 +399,8 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
     async def guard(request: Request, call_next):
         if token is not None and request.url.path != "/health":
             given = request.headers.get("authorization", "")
+            if not given and request.method == "GET" and "token" in request.query_params:
+                given = f"Bearer {request.query_params['token']}"  # a browser opening the page: /?token=...
             expected = f"Bearer {token}"
             if not hmac.compare_digest(given.encode(), expected.encode()):
                 return error(401, "missing or wrong bearer token (Authorization: Bearer <token>)",
@@ -381,6 +409,29 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
         if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
             return error(413, f"body of {length} bytes; the limit is max_body_bytes={limits.max_body_bytes}")
         return await call_next(request)
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        """The page: drop a scan, say what you want to do, see where (works offline)."""
+        from fastapi.responses import HTMLResponse
+
+        from lmad.data.classes import AFFORDANCE_CLASSES
+        from lmad.data.files import SUPPORTED_EXTENSIONS
+        from lmad.data.transforms import UP_AXES
+        from lmad.viz.page import service_page
+
+        examples = [{"name": name, "queries": entry["queries"], "up_axis": entry.get("up_axis", "y")}
+                    for name, entry in _examples().items()]
+        names = [name for name in AFFORDANCE_CLASSES if name != "none"]
+        return HTMLResponse(service_page(names, UP_AXES, examples, response_formats(), SUPPORTED_EXTENSIONS, MAX_TTA))
+
+    @app.get("/examples/{name}", include_in_schema=False)
+    async def example(name: str):
+        """A bundled example object (the page's example picker)."""
+        found = _examples()
+        if name not in found:
+            raise RequestError(404, f"no example {name!r}; the examples are {', '.join(found)}")
+        return Response(_examples_folder().joinpath(name).read_bytes(), media_type="application/octet-stream")
 
     @app.get("/docs", include_in_schema=False)
     async def docs():
@@ -444,10 +495,12 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
         if len(result.points) > limits.max_points:
             raise RequestError(413, f"{len(result.points)} points; the limit is max_points={limits.max_points}")
         if answer_format != "json":
-            from lmad.predict.outputs import OUTPUT_FORMATS
+            from lmad.predict.outputs import OUTPUT_FORMATS, output_bytes
 
-            served = OUTPUT_FORMATS[answer_format]
-            return Response(served.to_bytes(result), media_type=served.media_type)
+            name = Path(fields.get("_filename", "points")).stem or "points"
+            content = await asyncio.to_thread(output_bytes, result, name, answer_format)
+            return Response(content, media_type=OUTPUT_FORMATS[answer_format].media_type,
+                            headers={"Content-Disposition": f'attachment; filename="{_safe_name(name)}.{answer_format}"'})
         # rendered here: FastAPI's generic encoder walks every label (a tenth of the server's time)
         return Response(json.dumps(result_json(result), allow_nan=False).encode(), media_type="application/json")
 
@@ -505,6 +558,22 @@ async def _from_upload(request, body: bytes):
     fields = {k: v for k, v in form.items() if k != "file"}
     fields["_filename"] = Path(upload.filename or f"upload{suffix}").name
     return Path(name), fields, lambda: Path(name).unlink(missing_ok=True)
+
+
+def _examples_folder():
+    from importlib import resources
+
+    return resources.files("lmad.examples")
+
+
+def _examples() -> dict:
+    """The bundled example objects: name -> {queries, up_axis, ...} (examples/manifest.json)."""
+    return json.loads(_examples_folder().joinpath("manifest.json").read_text())
+
+
+def _safe_name(name: str) -> str:
+    """A file name for a Content-Disposition header: letters, digits, '-', '_' and '.' only."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:100] or "points"
 
 
 def api_page(schema: dict, formats: dict) -> str:

@@ -268,9 +268,9 @@ def test_format_is_validated_files_are_one_per_request_and_messages_name_no_serv
     detector = AffordanceDetector(tiny_model, num_points=64)
     cloud = "\n".join(f"{x} {y} {z}" for x, y, z in np.random.default_rng(0).normal(size=(100, 3)))
     with TestClient(create_app(detector)) as client:
-        for asked in ("xyz", "npz"):
+        for asked in ("xyz", "las"):
             response = client.post(f"/predict?format={asked}", json={"points": [[0, 0, 0]] * 20, "queries": "grasp"})
-            assert response.status_code == 422 and "json, pcd" in response.json()["error"]
+            assert response.status_code == 422 and "json, npz, ply, pcd" in response.json()["error"]
         upper = client.post("/predict?format=PCD", files={"file": ("c.xyz", cloud)}, data={"queries": "grasp"})
         assert upper.status_code == 200 and upper.headers["content-type"] == "application/octet-stream"
         two = client.post("/predict", files=[("file", ("a.xyz", cloud)), ("other", ("b.xyz", cloud))],

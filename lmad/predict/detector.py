@@ -97,7 +97,7 @@ class AffordanceDetector:
         self.up_axis = up_axis
 
     def with_options(self, up_axis: str | None = None, threshold: float | None = None,
-                     exclusive: bool | None = None) -> "AffordanceDetector":
+                     exclusive: bool | None = None, tta: int | None = None) -> "AffordanceDetector":
         """A detector sharing this one's model, with other reading options (None: keep this one's,
         except ``exclusive=None``, which follows the model)."""
         from copy import copy
@@ -105,6 +105,10 @@ class AffordanceDetector:
         other = copy(self)
         other._set_reading(self.up_axis if up_axis is None else up_axis,
                            self.threshold if threshold is None else threshold, exclusive)
+        if tta is not None:
+            if tta < 1:
+                raise ValueError(f"tta must be at least 1 (views per object), got {tta}")
+            other.tta = tta
         return other
 
     @classmethod

@@ -86,6 +86,20 @@ def write_outputs(result, out_dir: str | Path, stem: str, formats=("npz",)) -> l
     return written
 
 
+def output_bytes(result, name: str, format_name: str) -> bytes:
+    """The content of ``<name>.<format_name>`` for ``result``, in memory (a service sends it):
+    the format's ``to_bytes`` where it has one, else its writer into a temporary folder."""
+    import tempfile
+
+    output_format = OUTPUT_FORMATS[format_name]
+    if output_format.to_bytes is not None:
+        return output_format.to_bytes(result)
+    with tempfile.TemporaryDirectory(prefix="lmad-output-") as folder:
+        path = Path(folder) / f"output.{format_name}"
+        output_format.write(result, path, name)
+        return path.read_bytes()
+
+
 def picture_rows(result) -> np.ndarray:
     """The valid rows a picture draws: all of them, or a seeded subset of ``MAX_PICTURE_POINTS``."""
     shown = np.flatnonzero(result.valid)
@@ -181,10 +195,9 @@ def _write_html(result, path: Path, name: str) -> None:
     from lmad.viz.html import write_viewer
 
     rows = picture_rows(result)
-    labels, names = result.display_labels()
     attention = result.attention["overall"][:, rows] if result.attention else None
-    write_viewer(path, result.points[rows] @ up_axis_rotation(result.up_axis).T, result.scores[rows], labels[rows],
-                 result.queries, attention, title=name, label_names=names)
+    write_viewer(path, result.points[rows] @ up_axis_rotation(result.up_axis).T, result.scores[rows], result.queries,
+                 attention, result.threshold, result.exclusive, title=name)
 
 
 def _write_json(result, path: Path, name: str) -> None:
@@ -200,8 +213,9 @@ for _format in (
                         "one float32 field per query", lambda result, path, name: path.write_bytes(pcd_bytes(result)),
                  to_bytes=pcd_bytes, needs=("pypcd4", "pip install 'lmad[io]'")),
     OutputFormat("png", "four views coloured by label, and the winning score", _write_png,
-                 needs=("matplotlib", "pip install 'lmad[viz]'")),
-    OutputFormat("html", "a self-contained 3D viewer (no network): label map, heat maps, attention", _write_html),
+                 needs=("matplotlib", "pip install 'lmad[viz]'"), media_type="image/png"),
+    OutputFormat("html", "a self-contained 3D viewer (no network): label map, heat maps, attention, threshold",
+                 _write_html, media_type="text/html; charset=utf-8"),
     OutputFormat("json", "per query: the points reaching the threshold, their count, share, centroid, box",
                  _write_json, media_type="application/json"),
 ):

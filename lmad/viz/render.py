@@ -21,15 +21,20 @@ NONE_COLOR = "#d9d9d9"
 
 
 def class_colors(class_names) -> list[str]:
-    """A colour per class: the fixed colour of a 3D AffordanceNet name, grey for 'none', else cycled."""
-    colors = []
-    for i, name in enumerate(class_names):
+    """A colour per class: the fixed colour of a 3D AffordanceNet name, grey for 'none', and for
+    any other text the first palette colour no other name in the list has (cycled when all are)."""
+    names = list(class_names)
+    taken = {_PALETTE[AFFORDANCE_CLASSES.index(n)] for n in names if n in AFFORDANCE_CLASSES and n != "none"}
+    free = [c for c in _PALETTE if c not in taken] or list(_PALETTE)
+    colors, next_free = [], 0
+    for name in names:
         if name == "none":
             colors.append(NONE_COLOR)
         elif name in AFFORDANCE_CLASSES:
             colors.append(_PALETTE[AFFORDANCE_CLASSES.index(name)])
         else:
-            colors.append(_PALETTE[i % len(_PALETTE)])
+            colors.append(free[next_free % len(free)])
+            next_free += 1
     return colors
 
 

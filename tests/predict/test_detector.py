@@ -177,9 +177,9 @@ def test_hostile_query_text_never_becomes_markup_in_the_viewer(detector, tmp_pat
     html = (tmp_path / "h.html").read_text()
     assert "</script><script>" not in html and "<img" not in html
     assert html.count("</script>") == 1  # only the page's own script ends
-    from lmad.viz.html import _PAGE
+    from lmad.viz.html import viewer_script
 
-    assert "innerHTML" not in _PAGE  # the viewer writes query text as DOM text only
+    assert "innerHTML" not in viewer_script()  # the viewer writes query text as DOM text only
 
 
 def test_png_renders_headless(tmp_path):

@@ -341,9 +341,9 @@ def test_a_new_output_format_is_one_writer_and_one_registration(checkpoint, tmp_
         rows += [",".join(f"{v:.4f}" for v in (*p, *s)) for p, s in zip(result.points, result.scores)]
         path.write_text("\n".join(rows) + "\n")
 
-    register_output_format(OutputFormat("csv", "comma-separated points and scores", write_csv))
+    register_output_format(OutputFormat("csv", "points and scores as text", write_csv))
     predict_help = build_parser()._subparsers._group_actions[0].choices["predict"].format_help()
-    assert "csv: comma-separated points and scores" in " ".join(predict_help.split())
+    assert "csv: points and scores as text" in " ".join(predict_help.split())
     np.save(tmp_path / "scan.npy", cloud())
     assert predict(checkpoint, tmp_path / "scan.npy", "--out", tmp_path / "out", "--format", "csv,json") == 0
     lines = (tmp_path / "out" / "scan.csv").read_text().splitlines()
