@@ -347,16 +347,23 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
 
     from lmad import __version__
 
+    from copy import copy
+
     limits = limits or ServeLimits()
+    detector = copy(detector)
+    detector.kd_tree_carry_back = True  # scipy.spatial is loaded once at start-up: the tree answers every size
     batching = BatchingQueue(detector, limits)
 
     from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def lifespan(app):
-        import scipy.spatial  # noqa: F401 - loaded once here, every carry-back takes the KD-tree (lmad.data.resample)
+        import scipy.spatial  # noqa: F401 - loaded once here, not in the first request
 
+        from lmad.ops.compiled import use_compiled_kernels
         from lmad.predict.model_process import ModelProcess
+
+        use_compiled_kernels()  # a service makes many calls: compiled sampling and grouping from the first
 
         try:
             for _ in range(model_processes):

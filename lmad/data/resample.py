@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import torch
 
@@ -87,24 +85,24 @@ def resample_indices(num_points: int, target: int, seed: int = 0, points: np.nda
     return pool[picked]
 
 
-# Up to this many point pairs (M x N) a one-off prediction takes the nearest sampled point from a
-# dense distance matrix rather than import scipy.spatial (0.17 s) for it. Once scipy.spatial is
-# loaded (a service loads it at start-up; reading a mesh loads it through trimesh), the KD-tree
-# answers every size: 20k x 1,024 pairs in 8 ms against 90-170 ms dense on 2 cores.
+# Up to this many point pairs (M x N) one prediction takes the nearest sampled point from dense
+# distance rows, unless told to use the KD-tree (a service, which imports scipy.spatial once at
+# start-up and answers every size faster with the tree: docs/performance.md); above it, the tree.
 DENSE_PAIRS = 1 << 25
 
 
-def nearest_sampled(points: np.ndarray, sampled: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+def nearest_sampled(points: np.ndarray, sampled: np.ndarray, kd_tree: bool = False,
+                    chunk: int = 1 << 20) -> np.ndarray:
     """For each of M points, the index of its nearest sampled point: (M,) int64.
 
     Distances in float64. A KD-tree over the N sampled points (scipy), queried ``chunk`` points
-    at a time: time O(M log N), memory O(chunk); up to ``DENSE_PAIRS`` pairs while scipy.spatial
-    is not imported yet: dense distance rows (PyTorch), the same indices without the import.
+    at a time: time O(M log N), memory O(chunk), for ``kd_tree`` or above ``DENSE_PAIRS`` pairs;
+    below that, dense distance rows (PyTorch): the same indices without importing scipy.spatial.
     (Exact ties, i.e. copies of one point among the sampled, may resolve to either copy.)
     """
     points = np.asarray(points, dtype=np.float64)
     sampled = np.asarray(sampled, dtype=np.float64)
-    if len(points) * len(sampled) <= DENSE_PAIRS and "scipy.spatial" not in sys.modules:
+    if not kd_tree and len(points) * len(sampled) <= DENSE_PAIRS:
         return _nearest_dense(points, sampled)
     return _nearest_kd_tree(points, sampled, chunk)
 

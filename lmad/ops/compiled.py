@@ -1,10 +1,10 @@
 """When the compiled CPU kernels (numba, the ``fast`` extra) are used instead of PyTorch.
 
-Importing numba and loading a cached kernel costs about 0.4 s: more than what one prediction's
-sampling and grouping gain (20k -> 1,024 points: 65 ms in PyTorch, under 10 ms compiled). So
-the kernels load for a large call, or from the 16th call of a process on (a prediction makes
-about 4: training, a service or a folder of files gets them); once numba is loaded, every call
-uses them. ``LMAD_NO_NUMBA=1`` keeps the PyTorch loops.
+Importing numba and loading a cached kernel costs a fraction of a second: more than what one
+prediction's sampling and grouping gain (docs/performance.md). So the kernels load for a large
+call, or everywhere once a long-running caller says so (:func:`use_compiled_kernels`:
+training, a service, a folder of files); once loaded, every call uses them.
+``LMAD_NO_NUMBA=1`` keeps the PyTorch loops.
 """
 
 from __future__ import annotations
@@ -14,16 +14,20 @@ import os
 from typing import Callable
 
 COMPILE_WORK = 1 << 26  # a call at least this large (e.g. batch x N x npoint) loads the kernels
-COMPILE_AFTER_CALLS = 16
 
 _KERNELS: dict[str, Callable | None] = {}  # name -> compiled function, or None without numba
-_CALLS = [0]
+_WANTED = [False]  # set by use_compiled_kernels
+
+
+def use_compiled_kernels(wanted: bool = True) -> None:
+    """Use the compiled kernels for every call of this process from now on (``wanted``), or only
+    for large calls (the default): callers that make many calls say so once at their start."""
+    _WANTED[0] = wanted
 
 
 def worth_compiling(work: int) -> bool:
-    """Whether a call of this size should use a compiled kernel (counts the call)."""
-    _CALLS[0] += 1
-    return bool(_KERNELS) or work >= COMPILE_WORK or _CALLS[0] >= COMPILE_AFTER_CALLS
+    """Whether a call of this size should use a compiled kernel."""
+    return _WANTED[0] or bool(_KERNELS) or work >= COMPILE_WORK
 
 
 def compiled_kernel(name: str, build: Callable[[], Callable]) -> Callable | None:

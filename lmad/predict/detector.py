@@ -81,6 +81,9 @@ class AffordanceDetector:
         self.num_points = num_points
         self.seed = seed
         self.mesh_points = mesh_points
+        # carry scores back with a KD-tree at every size (a service: scipy.spatial loaded once);
+        # False: dense distance rows for small clouds, sparing one prediction that import
+        self.kd_tree_carry_back = False
         self._set_reading(up_axis, threshold, exclusive)
 
     def _set_reading(self, up_axis: str, threshold: float, exclusive: bool | None) -> None:
@@ -157,7 +160,7 @@ class AffordanceDetector:
             sampled.append((upright[pick] @ turn.T).astype(np.float32))
             # every valid row takes the scores of its nearest sampled point (in the normalised
             # frame, so float32 precision does not depend on the input's scale or offset)
-            nearest.append(nearest_sampled(normalised, normalised[pick]))
+            nearest.append(nearest_sampled(normalised, normalised[pick], kd_tree=self.kd_tree_carry_back))
         return PreparedInput(source, read, sampled, nearest)
 
     # ---- running -------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ from lmad.predict.inputs import find_input_files, plan_output_stems
 from lmad.predict.outputs import write_outputs
 
 
+FILES_FOR_COMPILED_KERNELS = 4
+
+
 @dataclass
 class PredictionReport:
     """What a run did: files written, inputs that failed (path, reason), derived names and notes."""
@@ -59,6 +62,10 @@ def predict_files(detector, paths, queries, out_dir, formats=("npz",), batch_siz
     stems, notes = plan_output_stems(files, out_dir, formats)
     prepare_output_folder(out_dir)
     report = PredictionReport(files, notes=repeats + notes)
+    if len(files) >= FILES_FOR_COMPILED_KERNELS:
+        from lmad.ops.compiled import use_compiled_kernels
+
+        use_compiled_kernels()  # loading them costs less than what many files' sampling gains
     bar = tqdm(total=len(files), desc="predict", unit="file", disable=not progress)
     bar.set_postfix_str("reading and scoring")
     for index, outcome in detector.iter_predictions(files, queries, batch_size, attention, skip_errors=True):

@@ -32,6 +32,7 @@ from lmad.data import PARAPHRASES, Augment, PointCloudDataset, collate_samples
 from lmad.data.sources import DATA_SOURCES, read_split
 from lmad.eval.evaluate import evaluate_openad
 from lmad.models import LMAD, build_model
+from lmad.ops.compiled import use_compiled_kernels
 from lmad.runtime import choose_device
 from lmad.train.config import TrainConfig
 from lmad.train.objectives import training_loss, training_queries
@@ -213,6 +214,7 @@ def _run_folder_claimed(out_dir: Path, main_process: bool):
 def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume: bool, command: str | None,
            stop_after_steps: int | None) -> dict:
     device = choose_device(config.run.device, dist_info.local_rank)
+    use_compiled_kernels()  # thousands of calls: compiled sampling and grouping from the first
     if dist_info.world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     torch.manual_seed(config.run.seed)

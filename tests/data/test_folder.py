@@ -75,20 +75,15 @@ def test_dense_and_kd_tree_carry_back_agree():
     assert np.array_equal(dense, nearest_sampled(points, sampled))  # whichever path this process takes
 
 
-def test_carry_back_takes_the_dense_path_only_while_scipy_spatial_is_not_loaded(monkeypatch):
-    import sys
-
+def test_carry_back_takes_the_dense_path_for_small_clouds_unless_told(monkeypatch):
     from lmad.data import resample
 
     calls = []
     monkeypatch.setattr(resample, "_nearest_dense", lambda *args: calls.append("dense") or np.zeros(1, np.int64))
     monkeypatch.setattr(resample, "_nearest_kd_tree", lambda *args: calls.append("tree") or np.zeros(1, np.int64))
     points = np.zeros((10, 3))
-    monkeypatch.delitem(sys.modules, "scipy.spatial", raising=False)
     nearest_sampled(points, points)
-    monkeypatch.setitem(sys.modules, "scipy.spatial", object())
-    nearest_sampled(points, points)
+    nearest_sampled(points, points, kd_tree=True)
     monkeypatch.setattr(resample, "DENSE_PAIRS", 0)
-    monkeypatch.delitem(sys.modules, "scipy.spatial")
     nearest_sampled(points, points)
     assert calls == ["dense", "tree", "tree"]
