@@ -95,9 +95,9 @@ def _build_kernel():
         # along a z-curve (Morton order of a 32^3 grid over the bounding box), each leaf with its
         # bounding box and the largest distance to the picked set among its points. A leaf is
         # skipped when its box is farther from the new pick than that largest distance (with a
-        # 1e-5 margin for float32 rounding): none of its distances could shrink. 20,000 -> 1,024
-        # points about 7x faster than one pass over all points. Plain loops only (a counting sort,
-        # no np.sort, which made numba's compile 3x longer).
+        # 1e-5 margin for float32 rounding): none of its distances could shrink (timings:
+        # docs/performance.md). Plain loops only (a counting sort, no np.sort, which made numba's
+        # compile longer).
         batch, count, _ = xyz.shape
         out = np.empty((batch, npoint), dtype=np.int64)
         leaves = (count + LEAF_SIZE - 1) // LEAF_SIZE

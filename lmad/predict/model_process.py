@@ -2,13 +2,11 @@
 
 When a service's Python threads (reading requests, sampling, writing answers) share a process
 with the forward pass, they share one interpreter lock with it: between its operators the
-forward waits for the lock, and its compute threads idle meanwhile (measured: a batch of 8
-took 201-230 ms in a thread of the server against 174-203 ms alone, and 411-844 ms with a
-request being prepared beside it). In a process of its own the forward runs its operators back
-to back; the service sends it the sampled clouds (B, N, 3) and gets the logits (B, K, N) back
-through a pipe (under a megabyte per batch). The weights are shared with the service's process,
-not copied (``torch.multiprocessing`` passes them in shared memory). Measured with
-``benchmarks/serve_load.py``: see the README's ``lmad serve`` section.
+forward waits for the lock, and its compute threads idle meanwhile (measured: docs/serving.md).
+In a process of its own the forward runs its operators back to back; the service sends it the
+sampled clouds (B, N, 3) and gets the logits (B, K, N) back through a pipe. The weights are
+shared with the service's process, not copied (``torch.multiprocessing`` passes them in shared
+memory).
 
 The child process is started with ``spawn`` (a fresh interpreter, never a fork of a process
 whose compute threads are running), which imports the parent's main module again: a script that

@@ -142,9 +142,8 @@ def pcd_bytes(result) -> bytes:
 
 
 def save_npz(path: str | Path, arrays: dict) -> None:
-    """``np.savez_compressed`` at the fastest deflate level: a tenth larger than the default
-    level, and 3-4x faster on millions of float coordinates (which compress little at any level).
-    Read with ``np.load``."""
+    """``np.savez_compressed`` at the fastest deflate level (float coordinates compress little
+    at any level; the default level's time: docs/performance.md). Read with ``np.load``."""
     import zipfile
 
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:

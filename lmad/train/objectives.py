@@ -15,9 +15,7 @@ that does not fade as p -> 0.
 
 Why the class weights: every object is asked all 18 affordances, so most (object, query) pairs
 are negatives and a rare affordance (scissors' ``cut``, an earphone's ``listen``) is a yes in a
-handful of objects. Unweighted, the shipped model's configuration on the default procedural data
-(categories in 3D AffordanceNet's proportions) reached 15.1 validation mIoU after 400 steps, and
-rare affordances never passed 0.5 (mAcc 20.8); cross-entropy with class weights had 28.2.
+handful of objects; unweighted, rare affordances never passed 0.5 (measured: docs/training.md).
 """
 
 from __future__ import annotations
