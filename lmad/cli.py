@@ -32,6 +32,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_average(args: argparse.Namespace) -> int:
+    from lmad.checkpoints import average_checkpoints
+
+    out = average_checkpoints(args.checkpoints, args.out)
+    print(f"wrote {out}: the uniform average of {len(args.checkpoints)} checkpoints")
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from lmad.train import TrainConfig, train
 
@@ -323,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="run folder (default: runs/<config name>)")
     train.add_argument("--resume", action="store_true", help="continue from <out>/last")
     train.set_defaults(func=_cmd_train)
+
+    average = sub.add_parser("average", help="average the weights of checkpoints of one model (a model soup)")
+    average.add_argument("checkpoints", nargs="+", help="checkpoint folders of one model, e.g. runs/seed*/last")
+    average.add_argument("--out", required=True, help="folder for the averaged checkpoint")
+    average.set_defaults(func=_cmd_average)
 
     evaluate = sub.add_parser("eval", help="evaluate a checkpoint under the OpenAD or heat-map protocol")
     evaluate.add_argument("--checkpoint", required=True, help="checkpoint folder (config.json + model.safetensors)")

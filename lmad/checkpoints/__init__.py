@@ -173,3 +173,48 @@ def _sha256(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
+
+
+def average_checkpoints(directories: list, out: str | Path) -> Path:
+    """A uniform weight average ("model soup") of checkpoints of one model, written to ``out``.
+
+    The checkpoints must describe the same model (``config.json``'s model section and the
+    language model's fingerprint) with the same tensors, e.g. runs fine-tuned from one parent
+    with different seeds. Floating-point tensors are averaged (BatchNorm statistics included);
+    integer ones (step counters) are taken from the first. ``out/config.json`` is the first's,
+    with ``averaged_from`` listing the members.
+    """
+    from safetensors.torch import load_file, save_file
+
+    directories = [Path(d) for d in directories]
+    if len(directories) < 2:
+        raise CheckpointError("averaging needs at least two checkpoints")
+    metas = [read_metadata(d) for d in directories]
+    # a frozen language model is not stored: its fingerprint must match; a stored one is averaged
+    keys = ("model", "language_model_stored") + (() if metas[0].get("language_model_stored", True)
+                                                 else ("language_model_fingerprint",))
+    for directory, meta in zip(directories[1:], metas[1:]):
+        for key in keys:
+            if meta.get(key) != metas[0].get(key):
+                raise CheckpointError(f"{directory} holds another model than {directories[0]} ({key} differs); "
+                                      "average checkpoints of one model, e.g. fine-tunings of one parent")
+    states = [load_file(str(d / WEIGHTS_FILE)) for d in directories]
+    names = set(states[0])
+    for directory, state in zip(directories[1:], states[1:]):
+        if set(state) != names or any(state[k].shape != states[0][k].shape for k in names):
+            raise CheckpointError(f"{directory}'s tensors differ in names or shapes from {directories[0]}'s")
+    averaged = {}
+    for name, first in states[0].items():
+        if first.is_floating_point():
+            averaged[name] = sum(state[name].double() for state in states).div(len(states)).to(first.dtype)
+        else:
+            averaged[name] = first
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / WEIGHTS_FILE
+    atomic_write(weights, lambda path: save_file(averaged, str(path), metadata={"format": "pt"}))
+    meta = {**metas[0], "averaged_from": [str(d) for d in directories], "weights_sha256": _sha256(weights)}
+    for key in ("val_mIoU", "epoch"):
+        meta.pop(key, None)
+    atomic_write(out / CONFIG_FILE, lambda path: path.write_text(json.dumps(meta, indent=2)))
+    return out

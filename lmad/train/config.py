@@ -55,6 +55,9 @@ class OptimSection:
     # weight (lmad.train.objectives.near_negatives; 0: off)
     near_negative_radius: float = 0.0
     max_steps_per_epoch: int | None = None  # cap an epoch (quick runs, tests)
+    # exponential moving average of the weights (decay per step, e.g. 0.999; 0: off): validation
+    # and best/ use the averaged weights, last/ keeps the trained ones and the average for --resume
+    ema: float = 0.0
 
 
 @dataclass
@@ -125,6 +128,7 @@ class TrainConfig:
             ("optim.grad_clip_norm", optim.grad_clip_norm is None or optim.grad_clip_norm > 0,
              "more than 0 (or null: off)"),
             ("optim.near_negative_radius", optim.near_negative_radius >= 0, "0 or more"),
+            ("optim.ema", 0 <= optim.ema < 1, "in [0, 1) (0: off)"),
             ("optim.max_steps_per_epoch", optim.max_steps_per_epoch is None or optim.max_steps_per_epoch >= 1,
              "at least 1 (or null: no cap)"),
             ("run.seed", run.seed >= 0, "0 or more"),

@@ -90,6 +90,40 @@ def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDa
     return train_set, val_set
 
 
+class WeightAverage:
+    """An exponential moving average of a model's trainable weights and float buffers (``optim.ema``):
+    after each step ``average = decay * average + (1 - decay) * weights``."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        state = model.state_dict()
+        trainable = [name for name, parameter in model.named_parameters() if parameter.requires_grad]
+        buffers = [name for name, buffer in model.named_buffers() if buffer.is_floating_point()]
+        self.names = [name for name in trainable + buffers if name in state]
+        self.average = {name: state[name].detach().clone() for name in self.names}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        state = model.state_dict()
+        for name in self.names:
+            self.average[name].lerp_(state[name], 1 - self.decay)
+
+    @contextmanager
+    def applied(self, model: torch.nn.Module):
+        """The model holds the averaged weights inside the block, its own again after it."""
+        state = model.state_dict()
+        kept = {name: state[name].detach().clone() for name in self.names}
+        with torch.no_grad():
+            for name in self.names:
+                state[name].copy_(self.average[name])
+        try:
+            yield model
+        finally:
+            with torch.no_grad():
+                for name in self.names:
+                    state[name].copy_(kept[name])
+
+
 def epoch_batches(length: int, batch_size: int, seed: int, epoch: int, dist_info: Distributed) -> list[list[int]]:
     """This rank's batches for one epoch: a seeded shuffle, split evenly across ranks.
 
@@ -229,6 +263,7 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
     optimizer = build_optimizer(model, config)
     class_weight = torch.as_tensor(train_set.class_weights(), dtype=torch.float32, device=device)
 
+    average = WeightAverage(model, config.optim.ema) if config.optim.ema else None
     start_epoch, start_step, global_step, best = 0, 0, 0, {"mIoU": -1.0, "epoch": -1}
     last_dir, best_dir = out_dir / "last", out_dir / "best"
     if resume:
@@ -242,6 +277,8 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
             group["base_lr"] = base_lr  # the config's learning rates win over the saved ones
         start_epoch, start_step, global_step = state["epoch"], state["step_in_epoch"], state["global_step"]
         best = state["best"]
+        if average is not None and "ema" in state:
+            average.average = {name: tensor.to(device) for name, tensor in state["ema"].items()}
         torch.set_rng_state(state["torch_rng"])
         if device.type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"], device)
@@ -302,6 +339,8 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), optim.grad_clip_norm)
             scaler.step(optimizer)
             scaler.update()
+            if average is not None:
+                average.update(model)
             global_step += 1
             losses.append(loss.item())
             if dist_info.main and config.run.progress:
@@ -311,7 +350,8 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
             periodic = config.run.checkpoint_every_steps and global_step % config.run.checkpoint_every_steps == 0
             mid_epoch = step + 1 < len(batches)
             if (interrupted or periodic) and mid_epoch:
-                _save_last(last_dir, model, optimizer, epoch, step + 1, global_step, best, device, dist_info, config)
+                _save_last(last_dir, model, optimizer, epoch, step + 1, global_step, best, device, dist_info, config,
+                           average)
             if interrupted:
                 stopped_early = True
                 break
@@ -322,16 +362,18 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
         row = {"epoch": epoch + 1, "step": global_step, "train_loss": summary_loss, "lr": lr,
                "seconds": round(time.time() - started, 1)}
         if (epoch + 1) % config.run.eval_every == 0 or epoch + 1 == optim.epochs:
-            metrics = evaluate_openad(model, val_set, class_names, device, config.run.eval_batch_size, seed=0,
-                                      dist_info=dist_info)
-            row.update({"val_mIoU": metrics["mIoU"], "val_Acc": metrics["Acc"], "val_mAcc": metrics["mAcc"]})
-            if "binary" in metrics:  # per-label: IoU of p >= 0.5, AUC
-                row.update({"val_label_IoU": metrics["binary"]["IoU"], "val_label_AUC": metrics["binary"]["AUC"]})
-            if metrics["mIoU"] > best["mIoU"] and dist_info.main:
-                best = {"mIoU": metrics["mIoU"], "epoch": epoch + 1}
-                save_training_checkpoint(best_dir, model, None,
-                                         _checkpoint_meta(config, val_mIoU=best["mIoU"], epoch=best["epoch"]))
-        _save_last(last_dir, model, optimizer, epoch + 1, 0, global_step, best, device, dist_info, config)
+            with average.applied(model) if average is not None else nullcontext():  # validated as saved
+                metrics = evaluate_openad(model, val_set, class_names, device, config.run.eval_batch_size, seed=0,
+                                          dist_info=dist_info)
+                row.update({"val_mIoU": metrics["mIoU"], "val_Acc": metrics["Acc"], "val_mAcc": metrics["mAcc"]})
+                if "binary" in metrics:  # per-label: IoU of p >= 0.5, AUC
+                    row.update({"val_label_IoU": metrics["binary"]["IoU"],
+                                "val_label_AUC": metrics["binary"]["AUC"]})
+                if metrics["mIoU"] > best["mIoU"] and dist_info.main:
+                    best = {"mIoU": metrics["mIoU"], "epoch": epoch + 1}
+                    save_training_checkpoint(best_dir, model, None, _checkpoint_meta(
+                        config, val_mIoU=best["mIoU"], epoch=best["epoch"], weights_averaged=average is not None))
+        _save_last(last_dir, model, optimizer, epoch + 1, 0, global_step, best, device, dist_info, config, average)
         logger.log(row)
         if stopped_early:
             break
@@ -359,11 +401,14 @@ def _checkpoint_meta(config: TrainConfig, **fields) -> dict:
             "root": config.data.root, "task": config.data.task}, **fields, "train_config": config.to_dict()}
 
 
-def _save_last(directory, model, optimizer, epoch, step, global_step, best, device, dist_info, config):
+def _save_last(directory, model, optimizer, epoch, step, global_step, best, device, dist_info, config,
+               average: WeightAverage | None = None):
     if not dist_info.main:
         return
     state = {"optimizer": optimizer.state_dict(), "epoch": epoch, "step_in_epoch": step,
              "global_step": global_step, "best": best, "torch_rng": torch.get_rng_state()}
+    if average is not None:
+        state["ema"] = average.average
     if device.type == "cuda":
         state["cuda_rng"] = torch.cuda.get_rng_state(device)
     save_training_checkpoint(directory, model, state, _checkpoint_meta(config, epoch=epoch, step_in_epoch=step))

@@ -66,3 +66,28 @@ def test_training_checkpoints_swap_in_atomically(tmp_path, tiny_model_overrides)
     save_training_checkpoint(tmp_path / "last", model, {"step": torch.tensor(4)})
     assert has_training_state(tmp_path / "last") and int(load_training_state(tmp_path / "last")["step"]) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last"]  # no .tmp / .old left behind
+
+
+def test_averaging_checkpoints_of_one_model(tmp_path, tiny_model_overrides, capsys):
+    import torch
+    from safetensors.torch import load_file
+
+    from lmad import build_model
+    from lmad.cli import main
+
+    folders = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        folders.append(build_model("lmad", **tiny_model_overrides).save_pretrained(tmp_path / f"s{seed}",
+                                                                                  {"num_points": 64}))
+    assert main(["average", *map(str, folders), "--out", str(tmp_path / "soup")]) == 0
+    soup = load_file(str(tmp_path / "soup" / "model.safetensors"))
+    members = [load_file(str(f / "model.safetensors")) for f in folders]
+    name = next(k for k, v in soup.items() if v.is_floating_point() and v.numel() > 1)
+    assert torch.allclose(soup[name], sum(m[name] for m in members) / 3, atol=1e-6)
+    model = LMAD.from_pretrained(tmp_path / "soup")  # loads like any checkpoint (checksum, names, shapes)
+    assert read_metadata(tmp_path / "soup")["averaged_from"] == [str(f) for f in folders]
+    assert model(torch.rand(1, 64, 3), ["grasp"]).shape == (1, 1, 64)
+    other = build_model("lmad", **{**tiny_model_overrides, "head_width": 16}).save_pretrained(tmp_path / "other")
+    assert main(["average", str(folders[0]), str(other), "--out", str(tmp_path / "bad")]) == 2
+    assert "another model" in capsys.readouterr().err

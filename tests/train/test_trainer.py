@@ -297,3 +297,20 @@ def test_a_new_data_source_is_one_reader_and_one_registration(tmp_path, monkeypa
     assert recognise_source(tmp_path / "lab") == "lab_scans"
     with pytest.raises(Exception, match="data.source must be one of"):
         TrainConfig.from_dict({"data": {"source": "nowhere"}})
+
+
+def test_weight_average_is_what_best_holds_and_resumes_exactly(tmp_path):
+    data = write_tiny_dataset(tmp_path / "data")
+    config = tiny_config(data, epochs=2, ema=0.5)
+    config.run.eval_every = 2  # one validation, after the last step: best/ is the average then
+    train(config, tmp_path / "full")
+    trained = load_file(tmp_path / "full" / "last" / "model.safetensors")
+    averaged = load_file(tmp_path / "full" / "best" / "model.safetensors")
+    state = torch.load(tmp_path / "full" / "last" / "training_state.pt", weights_only=True)
+    moved = [k for k in state["ema"] if not torch.equal(trained[k], averaged[k])]
+    assert moved  # best/ holds the average, not the last weights
+    assert all(torch.equal(averaged[k], state["ema"][k]) for k in state["ema"])
+    train(config, tmp_path / "resumed", stop_after_steps=6)
+    train(config, tmp_path / "resumed", resume=True)
+    resumed = load_file(tmp_path / "resumed" / "best" / "model.safetensors")
+    assert all(torch.equal(averaged[k], resumed[k]) for k in averaged)
