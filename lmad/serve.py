@@ -2,10 +2,14 @@
 
     POST /predict   a point cloud (an uploaded file in any format `lmad predict` reads, or JSON
                     {"points": [[x, y, z], ...], "queries": [...], ...options}) -> labels, scores
+                    ?format=json (default) or any output format (npz, ply, pcd, png, html)
+    GET  /          a page for people: drop a scan, type queries, see the answer in 3D (lmad.viz.page)
+    GET  /examples/<name>  the bundled example objects the page offers
     GET  /health    {"status": "ok"}
-    GET  /info      model, version, limits, what the scores mean
+    GET  /info      model, version, limits, what the scores mean, the answer formats
+    GET  /docs      this API described, as a plain page (no CDN)
 
-Built on FastAPI (request parsing, JSON errors, OpenAPI docs at /docs) served by uvicorn, the
+Built on FastAPI (request parsing, JSON errors, the OpenAPI schema) served by uvicorn, the
 usual pair for Python model services; both are the ``serve`` extra. The model is loaded once;
 concurrent requests wait in a bounded queue and are micro-batched: a worker takes up to
 ``max_batch`` requests (waiting at most ``max_wait_ms`` for more, and only while other requests
@@ -41,23 +45,8 @@ from pathlib import Path
 import numpy as np
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-JSON_ANSWER = "labels, scores (base64 float16) and the summary per query that a .json file holds (the default)"
-
-
-def response_formats() -> dict[str, str]:
-    """What POST /predict?format=... can answer (case-insensitive): the JSON answer, and every
-    output format of lmad.predict.outputs.OUTPUT_FORMATS whose optional package is installed, as
-    the file ``lmad predict`` would write; anything else is a 422 listing these."""
-    import importlib.util
-
-    from lmad.predict.outputs import OUTPUT_FORMATS
-
-    files = {name: fmt.description for name, fmt in OUTPUT_FORMATS.items()
-             if name != "json" and (fmt.needs is None or importlib.util.find_spec(fmt.needs[0]) is not None)}
-    return {"json": JSON_ANSWER, **files}
-
-
 TOKEN_ENVIRONMENT = "LMAD_SERVE_TOKEN"
+JSON_ANSWER = "labels, scores (base64 float16) and the summary per query that a .json file holds (the default)"
 log = logging.getLogger("lmad.serve")
 
 
@@ -235,6 +224,19 @@ class BatchingQueue:
 
 # ---- requests and responses ------------------------------------------------------------------------
 
+def response_formats() -> dict[str, str]:
+    """What POST /predict?format=... can answer (case-insensitive): the JSON answer, and every
+    output format of lmad.predict.outputs.OUTPUT_FORMATS whose optional package is installed, as
+    the file ``lmad predict`` would write; anything else is a 422 listing these."""
+    import importlib.util
+
+    from lmad.predict.outputs import OUTPUT_FORMATS
+
+    files = {name: fmt.description for name, fmt in OUTPUT_FORMATS.items()
+             if name != "json" and (fmt.needs is None or importlib.util.find_spec(fmt.needs[0]) is not None)}
+    return {"json": JSON_ANSWER, **files}
+
+
 def response_format(asked: str | None) -> str:
     """``?format=`` -> one of response_formats() (case-insensitive; default json), else RequestError(422)."""
     chosen = (asked or "json").strip().lower()
@@ -341,13 +343,13 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
         from fastapi import FastAPI, Request
     except ImportError as error:
         raise ValueError("`lmad serve` needs the serve extra: pip install 'lmad[serve]'") from error
+    from copy import copy
+
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from lmad import __version__
-
-    from copy import copy
 
     limits = limits or ServeLimits()
     detector = copy(detector)
