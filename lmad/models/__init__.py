@@ -4,12 +4,16 @@ from lmad.models.aqm import AffordanceQueryModule
 from lmad.models.backbones import BACKBONES, Backbone, build_backbone, register_backbone
 from lmad.models.heads import CosineHead, PerQueryHead, PooledHead
 from lmad.models.language_model import LanguageModelNotFoundError, load_language_model
-from lmad.models.lmad import LMAD, LMADConfig
+from lmad.models.lmad import (HEADS, LMAD, QUERY_ENCODERS, LMADConfig, QueryEncoder, register_head,
+                              register_query_encoder)
 from lmad.models.pointnet2 import PointNet2Backbone, PointNet2Config, SetAbstractionConfig
 from lmad.models.registry import available_models, build_model, describe_models
 
 __all__ = [
     "BACKBONES",
+    "HEADS",
+    "QUERY_ENCODERS",
+    "QueryEncoder",
     "AffordanceQueryModule",
     "Backbone",
     "CosineHead",
@@ -27,4 +31,6 @@ __all__ = [
     "describe_models",
     "load_language_model",
     "register_backbone",
+    "register_head",
+    "register_query_encoder",
 ]

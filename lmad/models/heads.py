@@ -25,6 +25,8 @@ class PooledHead(nn.Module):
     cosine against each name (OpenAD) cannot.
     """
 
+    takes = "query_means"  # the mean of each query's token states (K, d) or (B, K, d)
+
     def __init__(self, hidden_size: int, num_heads: int, dropout: float = 0.1, layer_norm_eps: float = 1e-12):
         super().__init__()
         self.cross_attention = CrossAttention(hidden_size, num_heads, dropout, layer_norm_eps)
@@ -61,6 +63,8 @@ class PerQueryHead(nn.Module):
     factorisation; the point tokens come out of BatchNorm and the text states out of BERT's
     LayerNorm, so both are already normalised.)
     """
+
+    takes = "token_states"  # each query's token states and their mask
 
     def __init__(self, hidden_size: int, num_heads: int, mlp_width: int, dropout: float = 0.1):
         super().__init__()
@@ -119,6 +123,8 @@ class CosineHead(nn.Module):
     softmax over queries (OpenAD's objective); under per-query sigmoids it sets where a cosine
     turns into "yes". Each query is scored on its own (per-query form).
     """
+
+    takes = "query_means"
 
     def __init__(self):
         super().__init__()

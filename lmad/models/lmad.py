@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch import nn
@@ -31,10 +32,8 @@ from lmad.models.point_tokens import AffineTokens, PointTokenProjection
 from lmad.models.backbones import build_backbone
 from lmad.ops import farthest_point_sample, gather_points, knn
 
-ARCHITECTURES = ("aqm", "cross_attention", "cosine")
 LANGUAGE_MODEL_PREFIX = "query_module.language_model."  # state-dict names of the pretrained LM
 TOKEN_CACHE_SIZE = 64  # tokenized query lists kept per model, oldest dropped first
-HEADS = ("per_query", "pooled")
 # How the logits were trained, hence how they turn into scores: a softmax over the class set
 # ("cross_entropy", OpenAD's protocol) or one sigmoid per query ("bce_dice").
 OBJECTIVES = ("cross_entropy", "bce_dice")
@@ -80,7 +79,8 @@ class LMADConfig:
     objective: str = "bce_dice"
 
     def __post_init__(self):
-        for name, allowed in (("architecture", ARCHITECTURES), ("head", HEADS), ("objective", OBJECTIVES)):
+        for name, allowed in (("architecture", tuple(QUERY_ENCODERS)), ("head", tuple(HEADS)),
+                              ("objective", OBJECTIVES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
@@ -110,16 +110,11 @@ class LMAD(nn.Module):
         lm_config = language_model.config
         width, heads, eps = lm_config.hidden_size, lm_config.num_attention_heads, lm_config.layer_norm_eps
         self.projection = PointTokenProjection(self.backbone.out_channels, width)
-        aqm_blocks = config.aqm_blocks if config.architecture == "aqm" else []
+        encoder = QUERY_ENCODERS[config.architecture]
+        aqm_blocks = config.aqm_blocks if encoder.fuses_in_language_model else []
         self.query_module = AffordanceQueryModule(language_model, aqm_blocks, config.dropout)
-        if config.architecture == "cross_attention":
-            self.query_fusion = CrossAttention(width, heads, config.dropout, eps)
-        if config.architecture == "cosine":
-            self.head = CosineHead()
-        elif config.head == "per_query":
-            self.head = PerQueryHead(width, heads, config.head_width, config.dropout)
-        else:
-            self.head = PooledHead(width, heads, config.dropout, eps)
+        encoder.build(self, width, heads, eps)
+        self.head = HEADS[encoder.head or config.head](config, width, heads, eps)
         if config.freeze_language_model:
             for parameter in self.query_module.language_model.parameters():
                 parameter.requires_grad_(False)
@@ -172,23 +167,10 @@ class LMAD(nn.Module):
         """
         input_ids, attention_mask = self.tokenize(queries, points.device)
         tokens = self.point_tokens(points, generator)
-        attention = []
-        token_idx = None
-        if self.config.architecture == "aqm":
-            count = self.config.aqm_point_tokens
-            context = tokens
-            if count is not None and count < points.shape[1]:
-                token_idx = farthest_point_sample(points, count, generator)  # (B, M)
-                context = tokens.gather(token_idx)
-            states, attention = self.query_module.token_states(input_ids, attention_mask, context, return_attention)
-        else:
-            states = self._frozen_token_states(input_ids, attention_mask)  # (1, K, T, d)
-            if self.config.architecture == "cross_attention":  # every text token attends to the points
-                _, num_queries, length, width = states.shape
-                flat = states.reshape(1, num_queries * length, width).expand(points.shape[0], -1, -1)
-                states, _ = self.query_fusion(flat, *self.query_fusion.keys_values(tokens))
-                states = states.view(-1, num_queries, length, width)
-        if isinstance(self.head, PerQueryHead):
+        encoded = QUERY_ENCODERS[self.config.architecture].encode(self, input_ids, attention_mask, tokens, points,
+                                                                  return_attention, generator)
+        states, attention, token_idx = encoded
+        if self.head.takes == "token_states":
             logits = self.head(tokens, states, attention_mask)
         else:
             logits = self.head(tokens, masked_token_mean(states, attention_mask))
@@ -287,3 +269,76 @@ class LMAD(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
 
+# ---- components chosen by type -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueryEncoder:
+    """How the queries' token states g (B or 1, K, T, d) are made: ``LMADConfig.architecture``.
+
+    ``build(model, width, heads, eps)`` adds the modules the encoder needs to the model (their
+    names are the checkpoint's); ``encode(model, input_ids, mask, tokens, points,
+    return_attention, generator) -> (states, attention per block, attended token indices or
+    None)``. ``fuses_in_language_model``: the language model's blocks get the AQM's
+    cross-attention; ``head``: a head this encoder always uses (else ``LMADConfig.head``).
+    """
+
+    build: Callable
+    encode: Callable
+    fuses_in_language_model: bool = False
+    head: str | None = None
+
+
+def _no_modules(model, width, heads, eps) -> None:
+    pass
+
+
+def _encode_aqm(model, input_ids, mask, tokens, points, return_attention, generator):
+    """LM-AD: the query tokens attend to the point tokens in every AQM block."""
+    count, context, token_idx = model.config.aqm_point_tokens, tokens, None
+    if count is not None and count < points.shape[1]:
+        token_idx = farthest_point_sample(points, count, generator)  # (B, M)
+        context = tokens.gather(token_idx)
+    states, attention = model.query_module.token_states(input_ids, mask, context, return_attention)
+    return states, attention, token_idx
+
+
+def _encode_frozen(model, input_ids, mask, tokens, points, return_attention, generator):
+    """The frozen language model's token states, the same for every object (1, K, T, d)."""
+    return model._frozen_token_states(input_ids, mask), [], None
+
+
+def _build_fusion(model, width, heads, eps) -> None:
+    model.query_fusion = CrossAttention(width, heads, model.config.dropout, eps)
+
+
+def _encode_cross_attention(model, input_ids, mask, tokens, points, return_attention, generator):
+    """The no-AQM ablation: frozen token states, then every text token attends to the points once."""
+    states = model._frozen_token_states(input_ids, mask)
+    _, num_queries, length, width = states.shape
+    flat = states.reshape(1, num_queries * length, width).expand(points.shape[0], -1, -1)
+    states, _ = model.query_fusion(flat, *model.query_fusion.keys_values(tokens))
+    return states.view(-1, num_queries, length, width), [], None
+
+
+QUERY_ENCODERS: dict[str, QueryEncoder] = {
+    "aqm": QueryEncoder(_no_modules, _encode_aqm, fuses_in_language_model=True),
+    "cross_attention": QueryEncoder(_build_fusion, _encode_cross_attention),
+    "cosine": QueryEncoder(_no_modules, _encode_frozen, head="cosine"),
+}
+# head name -> build(config, width, heads, eps): a module with ``takes`` "token_states" (called with
+# point tokens, token states, mask) or "query_means" (point tokens, each query's mean state)
+HEADS: dict[str, Callable] = {
+    "per_query": lambda config, width, heads, eps: PerQueryHead(width, heads, config.head_width, config.dropout),
+    "pooled": lambda config, width, heads, eps: PooledHead(width, heads, config.dropout, eps),
+    "cosine": lambda config, width, heads, eps: CosineHead(),
+}
+
+
+def register_query_encoder(name: str, encoder: QueryEncoder) -> None:
+    """Make ``architecture=name`` build and run ``encoder``."""
+    QUERY_ENCODERS[name] = encoder
+
+
+def register_head(name: str, build: Callable) -> None:
+    """Make ``head=name`` build ``build(config, width, heads, eps)``."""
+    HEADS[name] = build

@@ -328,3 +328,28 @@ def test_a_new_backbone_is_one_module_and_one_registration(tiny_model_overrides,
         build_model("lmad", **{**tiny_model_overrides, "backbone": {"type": "broken"}})
     with pytest.raises(ValueError, match="registered: .*per_point_mlp"):
         build_model("lmad", **{**tiny_model_overrides, "backbone": {"type": "nope"}})
+
+
+def test_a_new_head_is_one_module_and_one_registration(tiny_model_overrides, monkeypatch):
+    from torch import nn
+
+    from lmad.models import HEADS, register_head
+
+    monkeypatch.setattr("lmad.models.lmad.HEADS", dict(HEADS))
+
+    class DotHead(nn.Module):
+        """Each point's token dotted with each query's mean state: the smallest head."""
+
+        takes = "query_means"
+
+        def forward(self, point_tokens, query_means):
+            tokens = point_tokens.materialize() if hasattr(point_tokens, "materialize") else point_tokens
+            means = query_means if query_means.dim() == 3 else query_means.unsqueeze(0)
+            return torch.einsum("bnd,bkd->bkn", tokens, means.expand(tokens.shape[0], -1, -1))
+
+    register_head("dot", lambda config, width, heads, eps: DotHead())
+    model = build_model("lmad", **{**tiny_model_overrides, "head": "dot"})
+    assert isinstance(model.head, DotHead)
+    assert model(torch.rand(2, 64, 3), ["grasp", "pour", "sit"]).shape == (2, 3, 64)
+    with pytest.raises(ValueError, match="head must be one of"):
+        build_model("lmad", **{**tiny_model_overrides, "head": "nope"})
