@@ -1,10 +1,10 @@
 """Writing a prediction to disk, one file per output format: the table :data:`OUTPUT_FORMATS`.
 
 Each format is an :class:`OutputFormat`: a name (the file's extension and the ``--format``
-word), what it holds, a writer ``write(result, path, name)`` and, where it needs an optional package,
-which one. ``lmad predict --format``, its help, the service's ``/info`` and ``?format=`` (for
-formats that can be sent as bytes) all read this table. A new format is a writer plus one call
-of :func:`register_output_format` (docs/architecture.md shows one).
+word), what it holds, a writer ``write(result, path, name)`` and, where it needs an optional
+package, which one. ``lmad predict --format``, its help, and the service's ``?format=`` and
+``/info`` all read this table. A new format is a writer plus one call of
+:func:`register_output_format` (docs/architecture.md shows one).
 """
 
 from __future__ import annotations
