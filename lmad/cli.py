@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     demo.set_defaults(func=_cmd_demo)
 
-    service = sub.add_parser("serve", help="serve the model over HTTP (POST /predict), micro-batched; needs lmad[serve]")
+    service = sub.add_parser("serve", help="serve the model over HTTP: a page at /, POST /predict; needs lmad[serve]")
     service.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback; others need a token)")
     service.add_argument("--port", type=_positive_int, default=8000)
     service.add_argument("--token", help="bearer token clients must send (default: $LMAD_SERVE_TOKEN)")
