@@ -1,5 +1,5 @@
 """Which rule recovers the up axis? Procedural objects (seeded), each given with up = each candidate."""
-import sys, json, time
+import sys, time
 import numpy as np, torch
 from lmad.predict import AffordanceDetector
 from lmad.data.synthetic import make_object, GENERATORS

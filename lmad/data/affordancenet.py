@@ -27,7 +27,7 @@ import numpy as np
 
 from lmad.errors import LMADError
 from lmad.data.classes import AFFORDANCE_CLASSES, NONE_INDEX, canonical_class_name
-from lmad.data.dataset import PointCloudDataset, SampleRecord, class_weights
+from lmad.data.dataset import PointCloudDataset, SampleRecord
 from lmad.data.safe_pickle import safe_load_pickle
 
 TASKS = ("full", "partial")
