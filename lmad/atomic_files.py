@@ -28,12 +28,3 @@ def atomic_write(path: str | Path, write) -> Path:
         raise
     return path
 
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """``path.write_text(text)`` (UTF-8), atomically."""
-    return atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """``path.write_bytes(data)``, atomically."""
-    return atomic_write(path, lambda temporary: temporary.write_bytes(data))

@@ -141,13 +141,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import json
-    from importlib import resources
-
+    from lmad.examples import FOLDER as examples
+    from lmad.examples import manifest as example_manifest
     from lmad.predict import AffordanceDetector, predict_files
 
-    examples = Path(str(resources.files("lmad.examples")))
-    manifest = json.loads((examples / "manifest.json").read_text())
+    manifest = example_manifest()
     detector = AffordanceDetector.from_pretrained(args.checkpoint, device=args.device)
     out = Path(args.out)
     for name, entry in manifest.items():

@@ -424,23 +424,28 @@ def create_app(detector, limits: ServeLimits | None = None, token: str | None = 
         """The page: drop a scan, say what you want to do, see where (works offline)."""
         from fastapi.responses import HTMLResponse
 
+        from lmad.examples import manifest as example_manifest
+
         from lmad.data.classes import AFFORDANCE_CLASSES
         from lmad.data.files import SUPPORTED_EXTENSIONS
         from lmad.data.transforms import UP_AXES
         from lmad.viz.page import service_page
 
         examples = [{"name": name, "queries": entry["queries"], "up_axis": entry.get("up_axis", "y")}
-                    for name, entry in _examples().items()]
+                    for name, entry in example_manifest().items()]
         names = [name for name in AFFORDANCE_CLASSES if name != "none"]
         return HTMLResponse(service_page(names, UP_AXES, examples, response_formats(), SUPPORTED_EXTENSIONS, MAX_TTA))
 
     @app.get("/examples/{name}", include_in_schema=False)
     async def example(name: str):
         """A bundled example object (the page's example picker)."""
-        found = _examples()
+        from lmad.examples import FOLDER as EXAMPLES
+        from lmad.examples import manifest as example_manifest
+
+        found = example_manifest()
         if name not in found:
             raise RequestError(404, f"no example {name!r}; the examples are {', '.join(found)}")
-        return Response(_examples_folder().joinpath(name).read_bytes(), media_type="application/octet-stream")
+        return Response((EXAMPLES / name).read_bytes(), media_type="application/octet-stream")
 
     @app.get("/docs", include_in_schema=False)
     async def docs():
@@ -567,17 +572,6 @@ async def _from_upload(request, body: bytes):
     fields = {k: v for k, v in form.items() if k != "file"}
     fields["_filename"] = Path(upload.filename or f"upload{suffix}").name
     return Path(name), fields, lambda: Path(name).unlink(missing_ok=True)
-
-
-def _examples_folder():
-    from importlib import resources
-
-    return resources.files("lmad.examples")
-
-
-def _examples() -> dict:
-    """The bundled example objects: name -> {queries, up_axis, ...} (examples/manifest.json)."""
-    return json.loads(_examples_folder().joinpath("manifest.json").read_text())
 
 
 def _safe_name(name: str) -> str:

@@ -88,6 +88,17 @@ class LMADConfig:
         return asdict(self)
 
     @classmethod
+    def from_checkpoint(cls, meta: dict, where: str | Path) -> "LMADConfig":
+        """The config a checkpoint's ``config.json`` (``meta``, read from ``where``) describes;
+        a ``CheckpointError`` naming the file when it is not one of this version's."""
+        from lmad.checkpoints import CONFIG_FILE, CheckpointError, model_config_dict
+
+        try:
+            return cls.from_dict(model_config_dict(meta))
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"{Path(where) / CONFIG_FILE}: {error}") from error
+
+    @classmethod
     def from_dict(cls, data: dict) -> "LMADConfig":
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
@@ -232,16 +243,11 @@ class LMAD(nn.Module):
         already (``config.json`` is then not read again). Raises ``CheckpointError`` (a
         ``ValueError``) naming what is missing, damaged or mis-shaped.
         """
-        from lmad.checkpoints import (CONFIG_FILE, CheckpointError, default_checkpoint_dir, load_weights,
-                                      model_config_dict, read_metadata)
+        from lmad.checkpoints import default_checkpoint_dir, load_weights, read_metadata
 
         directory = Path(directory) if directory is not None else default_checkpoint_dir()
         meta = read_metadata(directory) if meta is None else meta
-        try:
-            config = LMADConfig.from_dict(model_config_dict(meta))
-        except (TypeError, ValueError) as error:
-            raise CheckpointError(f"{directory / CONFIG_FILE}: {error}") from error
-        model = cls(config)
+        model = cls(LMADConfig.from_checkpoint(meta, directory))
         load_weights(model, directory, meta, map_location)
         return model.to(map_location)
 

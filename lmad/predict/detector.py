@@ -2,8 +2,8 @@
 
     path or (M, 3) array -> rows read in float64 (meshes surface-sampled; NaN/Inf rows marked
     invalid, kept in place) -> centred and scaled into the unit sphere (float64 until scaled)
-    -> turned y-up -> N points by farthest point sampling among candidates ordered by their
-    coordinates, so row order does not matter (or repeats when M < N) -> batches of
+    -> turned y-up -> N points by farthest point sampling among candidates ordered by a hash
+    of their coordinates, so row order does not matter (or repeats when M < N) -> batches of
     clouds -> model -> per-query probabilities at the N points -> carried to every valid row
     (nearest sampled point) -> labels, row for row with the input
 

@@ -187,12 +187,12 @@ def build_optimizer(model: LMAD, config: TrainConfig) -> torch.optim.Optimizer:
 def initialise_from_checkpoint(model, checkpoint: str | Path, device) -> None:
     """Load a trained checkpoint's weights into a freshly built model (``model.init_from``):
     ``"shipped"`` or a checkpoint folder, whose model config must equal the model's."""
-    from lmad.checkpoints import default_checkpoint_dir, load_weights, model_config_dict, read_metadata
+    from lmad.checkpoints import default_checkpoint_dir, load_weights, read_metadata
     from lmad.models import LMADConfig
 
     directory = default_checkpoint_dir() if str(checkpoint) == "shipped" else Path(checkpoint)
     meta = read_metadata(directory)
-    stored = dataclasses.asdict(LMADConfig.from_dict(model_config_dict(meta)))
+    stored = dataclasses.asdict(LMADConfig.from_checkpoint(meta, directory))
     differing = sorted(key for key, value in dataclasses.asdict(model.config).items() if stored.get(key) != value)
     if differing:
         raise ValueError(f"model.init_from: {directory} holds a different model ("

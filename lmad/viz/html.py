@@ -53,7 +53,7 @@ def viewer_data(points: np.ndarray, scores: np.ndarray, queries, attention: np.n
     centred = points[keep] - points[keep].mean(0)
     centred = centred / max(float(np.linalg.norm(centred, axis=1).max()), 1e-12)
     queries = list(queries)
-    colours = [NONE_COLOR if q == "none" else c for q, c in zip(queries, class_colors(queries))] + [NONE_COLOR]
+    colours = class_colors(queries) + [NONE_COLOR]  # the last for points no query reaches
     data = {
         "title": title,
         "points": np.round(centred, 4).reshape(-1).tolist(),
