@@ -2,6 +2,7 @@
 
     python benchmarks/train_step.py                                   # configs/default_model_cpu.yaml
     python benchmarks/train_step.py --config X.yaml --steps 10 --set data.augment={}
+    python benchmarks/train_step.py --set optim.queries_per_object=6   # each cloud asked 6 of the 18
 
 Per phase, mean milliseconds per step (of ``optim.batch_size`` clouds) over ``--steps`` steps
 after 2 warm-up steps: loading and augmenting the batch (the dataset's ``__getitem__`` and
@@ -40,15 +41,19 @@ def main(argv=None):
     if missing and not args.system_allocator:  # must be set when the process starts: run again with it
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **missing})
 
+    import numpy as np
     import torch
 
     from lmad.data import collate_samples
     from lmad.models import build_model
     from lmad.train import TrainConfig
-    from lmad.train.objectives import training_loss, training_queries
+    from lmad.data import query_targets
+    from lmad.ops.compiled import use_compiled_kernels
+    from lmad.train.objectives import sample_queries, training_loss, training_queries
     from lmad.train.trainer import Distributed, asked_queries, build_datasets, build_optimizer, epoch_batches
 
     config = TrainConfig.from_file(args.config, args.set)
+    use_compiled_kernels()  # as lmad train does
     torch.manual_seed(0)
     train_set, _ = build_datasets(config)
     class_names = list(train_set.class_names)
@@ -83,9 +88,14 @@ def main(argv=None):
         tick = time.perf_counter()
         batch = collate_samples([train_set[i] for i in batches[index]])
         t_data = time.perf_counter()
-        logits = model(batch["points"], asked_queries(queries, config.data.paraphrases, 0, index))
+        texts, asked = asked_queries(queries, config.data.paraphrases, 0, index), None
+        if config.optim.queries_per_object:  # each cloud asked its own few, as the trainer does
+            asked = sample_queries(query_targets(batch, class_names), config.optim.queries_per_object,
+                                   np.random.default_rng([0, index, 1]))
+            texts = [[texts[i] for i in row] for row in asked[0].tolist()]
+        logits = model(batch["points"], texts)
         t_forward = time.perf_counter()
-        loss = training_loss(model.config.objective, logits, batch, class_names, class_weight)
+        loss = training_loss(model.config.objective, logits, batch, class_names, class_weight, asked=asked)
         t_loss = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 import torch.utils.data
 
-from lmad.data.transforms import normalize_unit_sphere
+from lmad.data.resample import resample_indices
+from lmad.data.transforms import normalize_unit_sphere, voxel_lattice
 from lmad.queries import affordance_indices
 
 
@@ -65,7 +66,9 @@ class PointCloudDataset(torch.utils.data.Dataset):
         points, _, _ = normalize_unit_sphere(record.points)
         labels, soft = record.labels, record.soft_labels
         rng = np.random.default_rng((self.seed, self.epoch, index))
-        if self.num_points is not None and self.num_points < len(points):
+        if self.augment is not None and self.augment.lattice > 0 and rng.random() < self.augment.lattice:
+            points, labels, soft = self._lattice(points, labels, soft, rng)
+        elif self.num_points is not None and self.num_points < len(points):
             keep = np.sort(rng.choice(len(points), self.num_points, replace=False))
             points, labels = points[keep], labels[keep]
             soft = None if soft is None else soft[keep]
@@ -81,6 +84,19 @@ class PointCloudDataset(torch.utils.data.Dataset):
         if self.has_soft_labels:
             sample["soft_labels"] = torch.from_numpy(np.ascontiguousarray(soft, dtype=np.float32))
         return sample
+
+    def _lattice(self, points, labels, soft, rng):
+        """The sample as a voxel lattice (``Augment.lattice``), normalised and brought to ``num_points``."""
+        low, high = self.augment.lattice_cells
+        points, labels, soft = voxel_lattice(points, labels, soft, int(rng.integers(low, high + 1)),
+                                             len(self.class_names))
+        points, _, _ = normalize_unit_sphere(points)
+        target = self.num_points or len(points)
+        if len(points) > target:
+            keep = np.sort(rng.choice(len(points), target, replace=False))
+        else:  # every cell once, then random repeats: what the detector does with a small cloud
+            keep = resample_indices(len(points), target, seed=int(rng.integers(2**31)))
+        return points[keep], labels[keep], None if soft is None else soft[keep]
 
     def class_counts(self) -> np.ndarray:
         """(C,) number of points per class over the whole dataset."""

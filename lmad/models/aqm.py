@@ -77,8 +77,9 @@ class AffordanceQueryModule(nn.Module):
         """Run the module on K token sequences, conditioned on each object's point tokens.
 
         Args:
-            input_ids: (K, T) long token ids of the K affordance names.
-            attention_mask: (K, T) 1 for real tokens, 0 for padding.
+            input_ids: (K, T) long token ids of the K affordance names, shared by the objects;
+                or (B, K, T): each object's own K names (training asks each object its own).
+            attention_mask: (K, T) or (B, K, T), 1 for real tokens, 0 for padding.
             point_tokens: (B, M, d) float, the points each object's names attend to; required
                 when the module has cross-attention blocks.
             need_weights: also return each block's cross-attention.
@@ -87,14 +88,17 @@ class AffordanceQueryModule(nn.Module):
             states: (B, K, T, d) final token states (B = 1 without point tokens).
             attention: per cross-attention block, (B, heads, K, T, M) if ``need_weights``, else [].
         """
-        num_names, length = input_ids.shape
+        per_object = input_ids.dim() == 3
+        batch = input_ids.shape[0] if per_object else 1
+        num_names, length = input_ids.shape[-2:]
+        input_ids, attention_mask = input_ids.reshape(-1, length), attention_mask.reshape(-1, length)
         bert = self.language_model
         hidden = bert.embeddings(input_ids=input_ids, token_type_ids=torch.zeros_like(input_ids))
-        key_mask = attention_mask.bool()[:, None, None, :]  # (K, 1, 1, T): True = attend
+        key_mask = attention_mask.bool()[:, None, None, :]  # (batch * K, 1, 1, T): True = attend
         # Cross-attention and feed-forward act on each token alone, so they run on the real
-        # tokens only, packed (K x T -> R); padding matters only to self-attention's keys.
-        real = attention_mask.reshape(-1).nonzero().squeeze(1)  # (R,)
-        batch = 1
+        # tokens only, packed (K x T -> R; with each object's own names, the positions real in
+        # any object); padding matters only to self-attention's keys.
+        real = attention_mask.view(batch, -1).any(0).nonzero().squeeze(1)  # (R,)
         attention = []
         for index, layer in enumerate(bert.encoder.layer):
             hidden = _bert_self_attention(layer, hidden, key_mask)  # (batch * K, T, d)
@@ -135,8 +139,8 @@ class AffordanceQueryModule(nn.Module):
 
 
 def masked_token_mean(values: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean over each sequence's real tokens: values (B, K, T, X), mask (K, T) -> (B, K, X)."""
-    weight = attention_mask.to(values.dtype)[None, :, :, None]  # (1, K, T, 1)
+    """Mean over each sequence's real tokens: values (B, K, T, X), mask (K, T) or (B, K, T) -> (B, K, X)."""
+    weight = attention_mask.to(values.dtype).expand(values.shape[:3])[..., None]  # (B, K, T, 1)
     return (values * weight).sum(2) / weight.sum(2).clamp_min(1.0)
 
 

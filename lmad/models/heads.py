@@ -81,7 +81,8 @@ class PerQueryHead(nn.Module):
 
     def forward(self, point_tokens: torch.Tensor | AffineTokens, token_states: torch.Tensor,
                 attention_mask: torch.Tensor) -> torch.Tensor:
-        """point_tokens: (B, N, d); token_states: (B or 1, K, T, d); attention_mask: (K, T) -> logits (B, K, N)."""
+        """point_tokens: (B, N, d); token_states: (B or 1, K, T, d); attention_mask: (K, T), or (B, K, T)
+        for each object's own queries -> logits (B, K, N)."""
         batch, num_points = point_tokens.shape[:2]
         _, num_queries, length, width = token_states.shape
         heads, head_width = self.num_heads, width // self.num_heads
@@ -103,7 +104,10 @@ class PerQueryHead(nn.Module):
         # stay the last (contiguous) axis, which keeps the softmax over a few tokens vectorised
         scores = (keys @ query.transpose(-1, -2)) * head_width ** -0.5  # (B, H, K*T, N)
         scores = scores.view(batch, heads, num_queries, length, num_points)
-        scores = scores.masked_fill(~attention_mask.bool()[:, :, None], float("-inf"))
+        padding = ~attention_mask.bool()[..., None]  # (K, T, 1) or (B, K, T, 1)
+        if padding.dim() == 4:
+            padding = padding.unsqueeze(1)  # (B, 1, K, T, 1): the same for every attention head
+        scores = scores.masked_fill(padding, float("-inf"))
         weights = torch.softmax(scores, dim=3).transpose(1, 2)  # (B, K, H, T, N)
         weights = weights.reshape(batch * num_queries, heads * length, num_points)
         hidden = torch.bmm(token_term, weights).view(batch, num_queries, -1, num_points)  # (B, K, e, N)

@@ -133,10 +133,17 @@ class LMAD(nn.Module):
 
     # ---- text --------------------------------------------------------------------------------
 
-    def tokenize(self, queries: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """K free-text queries -> input_ids, attention_mask (K, T). ``wrap_grasp`` reads as ``wrap grasp``."""
+    def tokenize(self, queries: list[str] | list[list[str]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """K free-text queries -> input_ids, attention_mask (K, T); B lists of K queries (one list
+        per object) -> (B, K, T). ``wrap_grasp`` reads as ``wrap grasp``."""
         if isinstance(queries, str) or not queries:
             raise ValueError("queries must be a non-empty list of strings, e.g. ['grasp', 'pour', 'none']")
+        if not isinstance(queries[0], str):  # each object's own queries
+            lengths = {len(q) for q in queries}
+            if len(lengths) != 1 or not all(not isinstance(q, str) for q in queries) or 0 in lengths:
+                raise ValueError("per-object queries must be B non-empty lists of the same length K")
+            ids, mask = self.tokenize([text for own in queries for text in own], device)
+            return ids.view(len(queries), -1, ids.shape[-1]), mask.view(len(queries), -1, ids.shape[-1])
         key = tuple(queries)
         if key not in self._token_cache:
             texts = [str(q).replace("_", " ").strip() for q in queries]
@@ -164,7 +171,8 @@ class LMAD(nn.Module):
 
         Args:
             points: (B, N, 3) float, normalised to the unit sphere (see ``lmad.data``).
-            queries: K affordance names or phrases, shared by the batch.
+            queries: K affordance names or phrases, shared by the batch; or B lists of K, each
+                object's own (training asks each object a few of the names: ``optim.queries_per_object``).
             return_attention: also return the AQM cross-attention over the points.
             generator: seeds the farthest-point-sampling start points (deterministic if None).
 
@@ -177,6 +185,8 @@ class LMAD(nn.Module):
             without an AQM.
         """
         input_ids, attention_mask = self.tokenize(queries, points.device)
+        if input_ids.dim() == 3 and input_ids.shape[0] != points.shape[0]:
+            raise ValueError(f"{input_ids.shape[0]} lists of per-object queries for {points.shape[0]} objects")
         tokens = self.point_tokens(points, generator)
         encoded = QUERY_ENCODERS[self.config.architecture].encode(self, input_ids, attention_mask, tokens, points,
                                                                   return_attention, generator)
@@ -202,7 +212,7 @@ class LMAD(nn.Module):
     @staticmethod
     def _summarise_attention(attention, attention_mask, batch) -> torch.Tensor:
         if not attention:
-            return torch.zeros(batch, 0, attention_mask.shape[0], 0)
+            return torch.zeros(batch, 0, attention_mask.shape[-2], 0)
         per_block = [masked_token_mean(a.mean(1), attention_mask) for a in attention]  # (B, K, M)
         return torch.stack(per_block, dim=1)
 
@@ -321,7 +331,7 @@ def _encode_cross_attention(model, input_ids, mask, tokens, points, return_atten
     """The no-AQM ablation: frozen token states, then every text token attends to the points once."""
     states = model._frozen_token_states(input_ids, mask)
     _, num_queries, length, width = states.shape
-    flat = states.reshape(1, num_queries * length, width).expand(points.shape[0], -1, -1)
+    flat = states.reshape(-1, num_queries * length, width).expand(points.shape[0], -1, -1)
     states, _ = model.query_fusion(flat, *model.query_fusion.keys_values(tokens))
     return states.view(-1, num_queries, length, width), [], None
 

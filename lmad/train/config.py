@@ -55,6 +55,9 @@ class OptimSection:
     # weight (lmad.train.objectives.near_negatives; 0: off)
     near_negative_radius: float = 0.0
     max_steps_per_epoch: int | None = None  # cap an epoch (quick runs, tests)
+    # bce_dice: ask each object its present affordances plus randomly drawn absent ones, this
+    # many queries in all (lmad.train.objectives.sample_queries; 0: every affordance, every step)
+    queries_per_object: int = 0
     # exponential moving average of the weights (decay per step, e.g. 0.999; 0: off): validation
     # and best/ use the averaged weights, last/ keeps the trained ones and the average for --resume
     ema: float = 0.0
@@ -129,6 +132,7 @@ class TrainConfig:
              "more than 0 (or null: off)"),
             ("optim.near_negative_radius", optim.near_negative_radius >= 0, "0 or more"),
             ("optim.ema", 0 <= optim.ema < 1, "in [0, 1) (0: off)"),
+            ("optim.queries_per_object", optim.queries_per_object >= 0, "0 or more (0: every affordance)"),
             ("optim.max_steps_per_epoch", optim.max_steps_per_epoch is None or optim.max_steps_per_epoch >= 1,
              "at least 1 (or null: no cap)"),
             ("run.seed", run.seed >= 0, "0 or more"),

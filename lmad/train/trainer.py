@@ -26,16 +26,17 @@ import torch
 import torch.distributed as dist
 import yaml
 
-from lmad.errors import LMADError
+from lmad.errors import ConfigError, LMADError
 from lmad.checkpoints import has_training_state, load_training_state, load_weights, save_training_checkpoint
 from lmad.data import PARAPHRASES, Augment, PointCloudDataset, collate_samples
+from lmad.data.dataset import query_targets
 from lmad.data.sources import DATA_SOURCES, read_split
 from lmad.eval.evaluate import evaluate_openad
 from lmad.models import LMAD, build_model
 from lmad.ops.compiled import use_compiled_kernels
 from lmad.runtime import choose_device
 from lmad.train.config import TrainConfig
-from lmad.train.objectives import training_loss, training_queries
+from lmad.train.objectives import sample_queries, training_loss, training_queries
 
 
 class TrainingDivergedError(LMADError, RuntimeError):
@@ -260,6 +261,9 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
     if config.model.init_from and not resume:  # a resumed run has its own weights in last/
         initialise_from_checkpoint(model, config.model.init_from, device)
     queries = training_queries(class_names, model.config.objective)
+    if config.optim.queries_per_object and model.config.objective != "bce_dice":
+        raise ConfigError("optim.queries_per_object needs the bce_dice objective (cross_entropy scores the "
+                          "whole class set at once); set it to 0 or use objective: bce_dice")
     optimizer = build_optimizer(model, config)
     class_weight = torch.as_tensor(train_set.class_weights(), dtype=torch.float32, device=device)
 
@@ -323,10 +327,15 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
         for step, batch in enumerate(progress, start=first):
             points = batch["points"].to(device, non_blocking=True)
             autocast = torch.autocast("cuda", dtype=amp_dtype) if use_amp else nullcontext()
+            texts, asked = asked_queries(queries, config.data.paraphrases, config.run.seed, global_step), None
+            if optim.queries_per_object:
+                asked = sample_queries(query_targets(batch, class_names), optim.queries_per_object,
+                                       np.random.default_rng([config.run.seed, global_step, 1]))
+                texts = [[texts[i] for i in row] for row in asked[0].tolist()]
             with autocast:
-                logits = network(points, asked_queries(queries, config.data.paraphrases, config.run.seed, global_step))
+                logits = network(points, texts)
             loss = training_loss(model.config.objective, logits, batch, class_names, class_weight,
-                                 optim.near_negative_radius)
+                                 optim.near_negative_radius, asked)
             if not _all_finite(loss, dist_info):
                 raise TrainingDivergedError(
                     f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; training stopped. "

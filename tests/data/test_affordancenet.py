@@ -139,6 +139,40 @@ def test_collate_and_augmentations(tmp_path):
     assert batch["points"].shape == (2, 64, 3) and batch["shape_id"] == ["a", "b"]
 
 
+def test_voxel_lattice_keeps_one_point_per_occupied_cell_with_its_majority_label():
+    from lmad.data.transforms import voxel_lattice
+
+    # a plate 1 x 0.5 along x, z, one layer thick, dense: on a 4-cell grid, 4 x 2 cells
+    rng = np.random.default_rng(0)
+    points = np.stack([rng.uniform(0, 1, 4000), np.full(4000, 0.3), rng.uniform(0, 0.49, 4000)], axis=1)
+    points[0], points[1] = (0, 0.3, 0), (1, 0.3, 0.49)  # the box: 1 x 0 x 0.49
+    labels = (points[:, 0] > 0.5).astype(np.int64)  # a left and a right half
+    soft = labels[:, None].astype(np.float32)
+    centres, cell_labels, cell_soft = voxel_lattice(points, labels, soft, 4, num_classes=3)
+    assert centres.shape == (8, 3) and cell_soft.shape == (8, 1)
+    np.testing.assert_allclose(np.unique(centres[:, 0]), [0.125, 0.375, 0.625, 0.875], atol=1e-6)
+    np.testing.assert_allclose(np.unique(centres[:, 2]), [0.125, 0.375], atol=1e-6)
+    np.testing.assert_array_equal(cell_labels, (centres[:, 0] > 0.5).astype(int))
+    np.testing.assert_allclose(cell_soft[:, 0], cell_labels)
+
+
+def test_lattice_augmentation_gives_padded_lattices_of_the_samples_point_count(tmp_path):
+    from lmad.data import Augment
+
+    write(tmp_path, "full_shape_train_data.pkl", [full_record("a", n=600), full_record("b", n=600, seed=2)])
+    lattice = load_affordancenet(tmp_path, "full", "train", augment=Augment(lattice=1.0, lattice_cells=(6, 6)), seed=1)
+    never = load_affordancenet(tmp_path, "full", "train", augment=Augment(lattice=0.0, jitter=0.01), seed=1)
+    lattice.num_points = never.num_points = 256  # as the trainer sets data.num_points
+    sample = lattice[0]
+    assert sample["points"].shape == (256, 3) and sample["labels"].shape == (256,)
+    distinct = torch.unique(sample["points"], dim=0)
+    assert len(distinct) < 216  # at most 6^3 cells: the rest are repeats, as the detector pads
+    spacing = torch.unique(torch.round(distinct[:, 0] * 1e4)).numel()
+    assert spacing <= 6  # the cells' centres line up on the grid's planes
+    assert torch.equal(lattice[0]["points"], sample["points"])  # the same (seed, epoch, index)
+    assert torch.unique(never[0]["points"], dim=0).shape[0] == 256
+
+
 def test_tilt_is_a_rotation_bounded_by_its_angle():
     from lmad.data.transforms import Augment, random_tilt
 

@@ -235,6 +235,27 @@ def test_objects_in_a_batch_never_mix(tiny_model_overrides, name):
     assert torch.allclose(together[2:3], alone, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", PER_QUERY_VARIANTS)
+def test_each_object_asked_its_own_queries_gets_the_rows_of_asking_all(tiny_model_overrides, name):
+    """Training asks each object a sample of the names (optim.queries_per_object): one forward
+    with per-object lists must score what the shared forward scores for those names."""
+    lm = {**tiny_model_overrides["language_model_config"], "num_hidden_layers": 3}
+    model = _trained_looking(build_model(name, **{**tiny_model_overrides, "language_model_config": lm}))
+    points = torch.rand(3, 40, 3)
+    names = ["contain", "where to sit", "grasp", "pour the water out"]
+    own = [[2, 0], [3, 1], [1, 1]]
+    with torch.no_grad():
+        shared = model(points, names)
+        logits, attention = model(points, [[names[i] for i in row] for row in own], return_attention=True)
+    expected = torch.stack([shared[b, own[b]] for b in range(3)])
+    assert logits.shape == (3, 2, 40) and attention.shape[2] == 2
+    assert torch.allclose(logits, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="same length"):
+        model(points, [["grasp"], ["grasp", "cut"], ["cut"]])
+    with pytest.raises(ValueError, match="2 lists of per-object queries for 3 objects"):
+        model(points, [["grasp"], ["cut"]])
+
+
 def test_pooled_head_lets_queries_see_each_other(tiny_model_overrides):
     model = _trained_looking(build_model("lmad", head="pooled", **tiny_model_overrides))
     points = torch.rand(1, 48, 3)

@@ -8,14 +8,16 @@ from lmad.train import TrainConfig
 CLASS_NAMES = ["top", "bottom", "none"]
 
 
-def write_tiny_dataset(root, shapes=8, points=64, seed=0):
-    """Clouds whose upper points are 'top', lower 'bottom', a middle band 'none'."""
+def write_tiny_dataset(root, shapes=8, points=64, seed=0, absent=()):
+    """Clouds whose upper points are 'top', lower 'bottom', a middle band 'none'; ``absent``: more
+    class names, before 'none', that no point has."""
+    names = CLASS_NAMES[:2] + list(absent) + CLASS_NAMES[2:]
     rng = np.random.default_rng(seed)
     for split, count in (("train", shapes), ("val", max(2, shapes // 4))):
         for i in range(count):
             xyz = rng.normal(size=(points, 3)).astype(np.float32)
-            labels = np.where(xyz[:, 1] > 0.3, 0, np.where(xyz[:, 1] < -0.3, 1, 2))
-            write_sample(root / split / f"shape{i}.npz", xyz, labels, CLASS_NAMES, shape_id=f"{split}{i}")
+            labels = np.where(xyz[:, 1] > 0.3, 0, np.where(xyz[:, 1] < -0.3, 1, len(names) - 1))
+            write_sample(root / split / f"shape{i}.npz", xyz, labels, names, shape_id=f"{split}{i}")
     return root
 
 

@@ -122,3 +122,46 @@ def test_negatives_beside_a_region_weigh_as_much_as_its_positives():
     names = ["grasp", "none"]
     assert training_loss("bce_dice", logits, batch, names, torch.tensor([4.0, 1.0]), near_negative_radius=0.08) > \
         training_loss("bce_dice", logits, batch, names, torch.tensor([4.0, 1.0]))
+
+
+def test_sampled_queries_ask_every_present_affordance_and_estimate_the_full_loss_without_bias():
+    import numpy as np
+
+    from lmad.train.objectives import sample_queries
+
+    generator = torch.Generator().manual_seed(0)
+    targets = torch.zeros(4, 10, 32)
+    targets[0, [1, 4], :8] = 1.0
+    targets[1, 7, 3:20] = 0.6
+    targets[2, [0, 2, 5], 10:] = 1.0  # three present: more than asked for, all kept
+    logits = torch.randn(4, 10, 32, generator=generator) * 2
+    positive_weight = torch.linspace(1.0, 3.0, 10)
+    full = bce_dice_loss(logits, targets, positive_weight)
+    rng = np.random.default_rng(0)
+    estimates = []
+    for _ in range(3000):
+        chosen, weight = sample_queries(targets, 2, rng)
+        assert chosen.shape == (4, 4)  # raised to one more than the most present affordances of one object
+        present = (targets.sum(-1) > 0)
+        for row in range(4):
+            asked = set(chosen[row].tolist())
+            assert len(asked) == 4 and set(present[row].nonzero().flatten().tolist()) <= asked
+        picked = targets.gather(1, chosen[..., None].expand(-1, -1, 32))
+        estimates.append(bce_dice_loss(logits.gather(1, chosen[..., None].expand(-1, -1, 32)), picked,
+                                       positive_weight[chosen], pair_weight=weight).item())
+    # the Dice term is exact (every present pair is asked); the BCE's mean over draws is the full one
+    assert np.mean(estimates) == pytest.approx(full.item(), rel=0.01)
+    assert np.std(estimates) > 0  # and it does vary: absent queries are drawn
+
+
+def test_training_loss_with_asked_queries_scores_the_chosen_rows():
+    labels = torch.tensor([[0, 0, 1, 2], [2, 2, 2, 2]])
+    batch = {"labels": labels}
+    logits = torch.randn(2, 2, 4)
+    chosen = torch.tensor([[0, 1], [1, 0]])
+    asked_logits = logits.gather(1, chosen[..., None].expand(-1, -1, 4))
+    weight = torch.ones(2, 2)
+    assert training_loss("bce_dice", asked_logits, batch, CLASSES, None, asked=(chosen, weight)) == pytest.approx(
+        training_loss("bce_dice", logits, batch, CLASSES, None).item())
+    with pytest.raises(ValueError, match="cannot ask a sample"):
+        training_loss("cross_entropy", logits, batch, CLASSES, None, asked=(chosen, weight))

@@ -314,3 +314,23 @@ def test_weight_average_is_what_best_holds_and_resumes_exactly(tmp_path):
     train(config, tmp_path / "resumed", resume=True)
     resumed = load_file(tmp_path / "resumed" / "best" / "model.safetensors")
     assert all(torch.equal(averaged[k], resumed[k]) for k in averaged)
+
+
+def test_asking_each_object_a_sample_of_queries_trains_and_resumes_exactly(tmp_path):
+    data = write_tiny_dataset(tmp_path / "data", absent=("left", "right"))  # 4 affordances, 2 in each cloud
+    config = tiny_config(data, epochs=2)
+    config.optim.queries_per_object = 1
+    train(config, tmp_path / "full")
+    train(config, tmp_path / "resumed", stop_after_steps=6)
+    train(config, tmp_path / "resumed", resume=True)
+    expected = load_file(tmp_path / "full" / "last" / "model.safetensors")
+    resumed = load_file(tmp_path / "resumed" / "last" / "model.safetensors")
+    assert all(torch.equal(expected[k], resumed[k]) for k in expected)
+    config.optim.queries_per_object = 0
+    train(config, tmp_path / "every")
+    every = load_file(tmp_path / "every" / "last" / "model.safetensors")
+    assert any(not torch.equal(expected[k], every[k]) for k in expected)  # the sample changed the steps
+    config.model.overrides["objective"] = "cross_entropy"
+    config.optim.queries_per_object = 2
+    with pytest.raises(Exception, match="queries_per_object needs the bce_dice objective"):
+        train(config, tmp_path / "ce")
