@@ -10,7 +10,7 @@ Every (arm, seed) is ``lmad train --config CONFIG --set data.root=DATA --set run
 <the arm's overrides> --out runs/experiments/NAME/ARM/seedSEED``; a run that finished is
 reused, an interrupted one resumed, so the command can be run again after a cut. Each run's
 ``best/`` checkpoint (chosen by procedural validation, never by the real objects) is scored by
-``grasp_voxels.py`` on every grasp-voxels object found under ``--real-data``. With ``--soup``
+``grasp_voxels.py`` (one view, ``tta=1``) on every grasp-voxels object found under ``--real-data``. With ``--soup``
 the seeds of each arm are also averaged (``lmad average``) and scored as "ARM soup".
 
 Printed and written to ``runs/experiments/NAME/report.json``: per arm the figures of each seed
@@ -56,7 +56,9 @@ def score(checkpoint: Path, real_data: Path, cache: Path) -> list[dict]:
         return json.loads(cache.read_text())
     from lmad.predict import AffordanceDetector
 
-    detector = AffordanceDetector.from_pretrained(checkpoint)
+    # one view: a training change is compared on the model's own answer (test-time views are an
+    # inference choice, measured apart by views.py and headings.py)
+    detector = AffordanceDetector.from_pretrained(checkpoint, tta=1)
     rows = [row for name in SETS if (real_data / name).is_dir() for row in score_objects(detector, real_data / name)]
     cache.write_text(json.dumps(rows))
     return rows

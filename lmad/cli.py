@@ -235,6 +235,7 @@ def _probability(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     from lmad import __version__
+    from lmad.predict import DEFAULT_VIEWS
 
     parser = argparse.ArgumentParser(
         prog="lmad",
@@ -276,9 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--queries", required=True, help='comma-separated, e.g. "grasp,pour,where to sit"')
     predict.add_argument("--threshold", type=_probability, default=0.5,
                          help="a query's region: points whose probability reaches this (default 0.5)")
-    predict.add_argument("--tta", type=_positive_int, default=1,
-                         help="test-time augmentation: average this many views per object (turned about the up "
-                              "axis, other sampling starts); T times the compute")
+    predict.add_argument("--tta", type=_positive_int, default=DEFAULT_VIEWS,
+                         help=f"test-time views: average this many per object (turned about the up axis, other "
+                              f"sampling starts; default {DEFAULT_VIEWS}); 1 is the fastest")
     predict.add_argument("--exclusive", action="store_true",
                          help="one class per point: a softmax over the queries plus 'none' (OpenAD's benchmark form)")
     predict.add_argument("--out", required=True, help="output folder")

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lmad.predict import DEFAULT_VIEWS
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 TOKEN_ENVIRONMENT = "LMAD_SERVE_TOKEN"
 JSON_ANSWER = "labels, scores (base64 float16) and the summary per query that a .json file holds (the default)"
@@ -81,7 +83,7 @@ class _Options:
     up_axis: str = "y"
     threshold: float = 0.5
     exclusive: bool | None = None
-    tta: int = 1
+    tta: int = DEFAULT_VIEWS
     attention: bool = False
 
 
@@ -276,7 +278,7 @@ def parse_options(fields: dict, limits: ServeLimits) -> _Options:
     exclusive = _flag(fields, "exclusive", None)
     attention = _flag(fields, "attention", False)
     try:
-        tta = int(fields.get("tta", 1))
+        tta = int(fields.get("tta", DEFAULT_VIEWS))
     except (TypeError, ValueError):
         raise RequestError(422, f"tta must be a whole number of views, got {fields.get('tta')!r}")
     if not 1 <= tta <= MAX_TTA:

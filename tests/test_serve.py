@@ -145,8 +145,9 @@ def test_batches_share_the_model_processes_and_their_cores(detector):
         queue = BatchingQueue(detector, ServeLimits(max_batch=4))
         queue.forwards = [first, second]
         queue.start()
-        alone = await queue.submit(cloud(seed=9), _Options(("grasp",)))
-        together = await asyncio.gather(*[queue.submit(cloud(seed=seed), _Options(("grasp",))) for seed in range(6)])
+        alone = await queue.submit(cloud(seed=9), _Options(("grasp",), tta=1))  # one view: one cloud a request
+        together = await asyncio.gather(*[queue.submit(cloud(seed=seed), _Options(("grasp",), tta=1))
+                                          for seed in range(6)])
         await queue.stop()
         return alone, together
 
@@ -154,9 +155,10 @@ def test_batches_share_the_model_processes_and_their_cores(detector):
     assert first.calls[0] == (1, 2)  # alone: the first process, every thread
     assert second.calls and (sum(size for size, _ in first.calls + second.calls) == 7)
     assert any(threads == 1 for _, threads in first.calls + second.calls)  # two passes at once: half each
+    single = detector.with_options(tta=1)
     for seed, result in enumerate(together):
-        np.testing.assert_allclose(result.scores, detector(cloud(seed=seed), ["grasp"]).scores, atol=1e-5)
-    np.testing.assert_allclose(alone.scores, detector(cloud(seed=9), ["grasp"]).scores, atol=1e-5)
+        np.testing.assert_allclose(result.scores, single(cloud(seed=seed), ["grasp"]).scores, atol=1e-5)
+    np.testing.assert_allclose(alone.scores, single(cloud(seed=9), ["grasp"]).scores, atol=1e-5)
 
 
 def test_a_full_queue_answers_503_with_retry_after(detector):

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import importlib
 
+# Test-time views a prediction averages by default (``tta``): headings about up, 90 degrees apart.
+# Chosen on procedural objects and by time, never on the real objects (docs/performance.md).
+DEFAULT_VIEWS = 4
+
 # public name -> module that defines it
 _LAZY = {
     "AffordanceDetector": "detector",
@@ -34,7 +38,7 @@ _LAZY = {
     "write_outputs": "outputs",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted([*_LAZY, "DEFAULT_VIEWS"])
 
 
 def __getattr__(name: str):

@@ -33,6 +33,7 @@ from lmad.data.files import DEFAULT_MESH_POINTS, PointFile, check_points, points
 from lmad.data.resample import nearest_sampled, resample_indices, sampling_candidates
 from lmad.data.transforms import normalize_unit_sphere, rotation_about_y, up_axis_rotation
 from lmad.models.scoring import exclusive_probabilities, query_probabilities
+from lmad.predict import DEFAULT_VIEWS
 from lmad.predict.result import NO_LABEL, AffordanceResult
 from lmad.queries import NONE_QUERY, parse_queries
 
@@ -61,12 +62,13 @@ class AffordanceDetector:
     ``exclusive=None`` follows the model: multi-label for per-query (``bce_dice``) models,
     exclusive for ``cross_entropy`` ones (their scores are only meaningful as a softmax).
     ``tta=T`` averages T views of each object: turned about the up axis by 360/T degrees each,
-    each sampled from another farthest-point start (T times the compute).
+    each sampled from another farthest-point start (T times the model's compute, in one batch);
+    the default is ``lmad.predict.DEFAULT_VIEWS``, ``tta=1`` the fastest.
     """
 
     def __init__(self, model, device: str | torch.device = "cpu", num_points: int = 2048, seed: int = 0,
                  mesh_points: int = DEFAULT_MESH_POINTS, up_axis: str = "y", threshold: float = 0.5,
-                 exclusive: bool | None = None, tta: int = 1):
+                 exclusive: bool | None = None, tta: int = DEFAULT_VIEWS):
         if tta < 1:
             raise ValueError(f"tta must be at least 1 (views per object), got {tta}")
         self.tta = tta

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from lmad.predict import DEFAULT_VIEWS
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>lmad: affordances of your object</title>
 <link rel="icon" href="data:,">
@@ -36,7 +38,7 @@ iframe{width:100%;height:calc(100vh - 190px);border:0;background:#fff}
          placeholder="grasp, pour, where to sit"></label>
   <datalist id="names"></datalist>
   <label>up axis <select id="up_axis"></select></label>
-  <label>views <input type="number" id="tta" min="1" max="__MAX_TTA__" value="1" style="width:3em"></label>
+  <label>views <input type="number" id="tta" min="1" max="__MAX_TTA__" value="__DEFAULT_TTA__" style="width:3em"></label>
   <label><input type="checkbox" id="attention"> attention maps</label>
   <button type="submit" id="go">find</button>
 </form>
@@ -134,4 +136,4 @@ def service_page(names, up_axes, examples: list[dict], formats, accept, max_tta:
     config = {"names": list(names), "up_axes": list(up_axes), "examples": examples, "formats": list(formats)}
     payload = json.dumps(config).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (_PAGE.replace("__CONFIG__", payload).replace("__ACCEPT__", ",".join(accept))
-            .replace("__MAX_TTA__", str(max_tta)))
+            .replace("__MAX_TTA__", str(max_tta)).replace("__DEFAULT_TTA__", str(DEFAULT_VIEWS)))

@@ -55,7 +55,9 @@ def test_stem_planning_rules(tmp_path):
 
 @pytest.mark.parametrize("offset", [1e5, 5e6])
 def test_far_from_the_origin_gives_the_same_answer(checkpoint, tmp_path, offset):
-    detector = AffordanceDetector.from_pretrained(checkpoint, device="cpu")
+    # one view: the other views' random sampling starts depend on the candidates' hash order,
+    # which rounding at a 5e6 offset can perturb (tests/predict/test_detector.py says more)
+    detector = AffordanceDetector.from_pretrained(checkpoint, device="cpu", tta=1)
     points = cloud(seed=3) * 0.05  # a 5 cm object, in metres
     np.savetxt(tmp_path / "near.xyz", points, fmt="%.9f")
     np.savetxt(tmp_path / "far.xyz", points + offset, fmt="%.9f")
