@@ -148,6 +148,7 @@ def main(argv=None) -> None:
     parser.add_argument("--label", default="shipped")
     parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two checkpoints: B - A on the same objects")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding grasp-voxels-dev[-extra]/")
+    parser.add_argument("--tta", type=int, help="test-time views (default: the detector's, lmad.predict.DEFAULT_VIEWS)")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "grasp_voxels.json"))
     parser.add_argument("--model-card", action="store_true",
                         help="write the tables into the model card and the README")
@@ -162,6 +163,8 @@ def main(argv=None) -> None:
     scored = []
     for checkpoint in checkpoints:
         detector = AffordanceDetector.from_pretrained(checkpoint)
+        detector = detector.with_options(tta=args.tta) if args.tta else detector
+        print(f"{checkpoint or 'shipped'}: {detector.tta} test-time view(s)")
         scored.append({name: score_objects(detector, folder) for name, folder in folders.items()})
     if args.compare:
         for name in folders:
@@ -180,7 +183,8 @@ def main(argv=None) -> None:
         print(format_summary(name, summary))
     results = Path(args.results)
     saved = json.loads(results.read_text()) if results.exists() else {}
-    saved[args.label] = {"checkpoint": args.checkpoint or "shipped", "summaries": summaries, "objects": rows}
+    saved[args.label] = {"checkpoint": args.checkpoint or "shipped", "tta": detector.tta, "summaries": summaries,
+                         "objects": rows}
     results.write_text(json.dumps(saved, indent=1) + "\n")
     print(f"wrote {results} ({args.label})")
     if args.model_card:

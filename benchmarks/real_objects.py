@@ -352,7 +352,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "runs" / "real_objects.png"))
     parser.add_argument("--columns", type=int, default=6)
     parser.add_argument("--scores-only", action="store_true", help="no contact sheet")
-    parser.add_argument("--tta", type=int, default=1, help="test-time augmentation views (AffordanceDetector tta)")
+    parser.add_argument("--tta", type=int, help="test-time views (default: the detector's, lmad.predict.DEFAULT_VIEWS)")
     parser.add_argument("--readme", action="store_true",
                         help="only write the table into the model card from saved results")
     parser.add_argument("--labels", help="with --readme: comma-separated runs for the table, in order (default: all)")
@@ -381,8 +381,9 @@ def main(argv=None):
         return
     from lmad.predict import AffordanceDetector
 
-    detector = AffordanceDetector.from_pretrained(args.checkpoint, tta=args.tta)
-    scores = {"checkpoint": args.checkpoint or "shipped", "tta": args.tta}
+    detector = AffordanceDetector.from_pretrained(args.checkpoint)
+    detector = detector.with_options(tta=args.tta) if args.tta else detector
+    scores = {"checkpoint": args.checkpoint or "shipped", "tta": detector.tta}
     for key, score in (("grasp_voxels_dev", score_grasp_voxels), ("shapenet_mugs", score_mug_handles),
                        ("shapenet_knives", score_knives), ("containers", score_containers),
                        ("real_chair", score_real_chair)):
