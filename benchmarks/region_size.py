@@ -97,11 +97,12 @@ def main(argv=None):
     parser.add_argument("--checkpoint", help="a checkpoint folder (default: the shipped model)")
     parser.add_argument("--data", default="data/synthetic", help="a lmad synth folder (val split; train split's weights)")
     parser.add_argument("--real-data", default=str(DEFAULT_DATA), help="folder holding grasp-voxels-dev/")
+    parser.add_argument("--tta", type=int, default=1, help="test-time views (default 1: the model's own answer)")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
     from lmad.predict import AffordanceDetector
 
-    detector = AffordanceDetector.from_pretrained(args.checkpoint, device="cpu")
+    detector = AffordanceDetector.from_pretrained(args.checkpoint, device="cpu", tta=args.tta)
     thresholds = loss_thresholds(args.data)
     figures = {"in_domain": in_domain(detector, args.data, thresholds)}
     print("in-domain (procedural val, full shapes): predicted / label points, label IoU")
