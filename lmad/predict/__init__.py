@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import importlib
 
-# Test-time views a prediction averages by default (``tta``): headings about up, 90 degrees apart.
-# Chosen on procedural objects and by time, never on the real objects (docs/performance.md).
-DEFAULT_VIEWS = 4
+# Test-time views a prediction averages by default (``tta``; more views: headings about up,
+# 360/T degrees apart). One: the only count that keeps `lmad predict` of a 20k-point file within
+# 2 s on 2 cores; chosen by procedural accuracy and time, not on the real objects
+# (docs/performance.md#test-time-views).
+DEFAULT_VIEWS = 1
 
 # public name -> module that defines it
 _LAZY = {
