@@ -140,7 +140,7 @@ class LMAD(nn.Module):
             raise ValueError("queries must be a non-empty list of strings, e.g. ['grasp', 'pour', 'none']")
         if not isinstance(queries[0], str):  # each object's own queries
             lengths = {len(q) for q in queries}
-            if len(lengths) != 1 or not all(not isinstance(q, str) for q in queries) or 0 in lengths:
+            if any(isinstance(q, str) for q in queries) or len(lengths) != 1 or 0 in lengths:
                 raise ValueError("per-object queries must be B non-empty lists of the same length K")
             ids, mask = self.tokenize([text for own in queries for text in own], device)
             return ids.view(len(queries), -1, ids.shape[-1]), mask.view(len(queries), -1, ids.shape[-1])
