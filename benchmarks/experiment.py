@@ -16,7 +16,8 @@ the seeds of each arm are also averaged (``lmad average``) and scored as "ARM so
 Printed and written to ``runs/experiments/NAME/report.json``: per arm the figures of each seed
 and their mean and spread; per arm against the first arm, the per-object difference of the
 seed-averaged scores with its 95 % interval (objects resampled within each class) and the
-verdict (better / worse only when the interval excludes 0, else not measured).
+verdict (better / worse only when the interval excludes 0, else not measured); ``--compare
+'B - A'`` adds any other pair, per object and per class.
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def main(argv=None) -> None:
     parser.add_argument("--parent", help="also score this checkpoint ('shipped' or a folder) as the first arm, "
                                          "the one every arm is compared with")
     parser.add_argument("--runs", default=str(ROOT / "runs" / "experiments"))
+    parser.add_argument("--compare", action="append", default=[], metavar="'B - A'",
+                        help="also compare two of the scored models (arms, 'ARM soup', 'parent'), e.g. "
+                             "'ema - plain' or 'ema soup - ema' (a soup against its members)")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if len(seeds) < 3:
@@ -132,6 +136,16 @@ def main(argv=None) -> None:
             print(f"  {arm} - {first}: " + "  ".join(
                 f"{m} {v['difference']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}] {v['verdict'].split(' ')[0]}"
                 for m, v in difference.items()))
+    for text in args.compare:
+        b, _, a = (part.strip() for part in text.partition(" - "))
+        if a not in scored or b not in scored:
+            sys.exit(f"--compare {text!r}: name two of {', '.join(scored)}")
+        difference = compare(seed_mean(scored[a]), seed_mean(scored[b]))
+        report["against"][f"{b} - {a}"] = difference
+        print(f"{b} - {a}:")
+        for key, metrics in difference.items():
+            print(f"  {key:10s} " + "  ".join(f"{m} {v['difference']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}] "
+                                            f"{v['verdict'].split(' ')[0]}" for m, v in metrics.items()))
     (folder / "report.json").write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {folder / 'report.json'}")
 

@@ -3,6 +3,7 @@
     python benchmarks/grasp_voxels.py                                  # the shipped model
     python benchmarks/grasp_voxels.py --checkpoint runs/x/best --label x
     python benchmarks/grasp_voxels.py --compare runs/a/best runs/b/best   # paired differences
+    python benchmarks/grasp_voxels.py --compare-saved shipped "shipped, 4 views"   # two saved runs
     python benchmarks/grasp_voxels.py --data /path/to/data              # where the sets are
 
 The data: grasp-voxels (Li, Schomaker & Kasaei, RO-MAN 2020, GitHub yikun-li/pc-3d-grasp-ds,
@@ -34,22 +35,34 @@ SETS = ("grasp-voxels-dev", "grasp-voxels-dev-extra")
 RESAMPLES = 2000
 
 
-def score_objects(detector, folder: Path) -> list[dict]:
-    """One row per object of ``folder``: name, category, grasp AUC, IoU, hit (empty if absent)."""
+def judge_queries() -> list[str]:
+    """The 18 affordance names: every object is asked all of them, as a user asking for any would."""
     from lmad.data.classes import AFFORDANCE_CLASSES
-    from lmad.eval import roc_auc
 
-    queries = [name for name in AFFORDANCE_CLASSES if name != "none"]  # the 18 names, as the judge asks
-    detector = detector.with_options(up_axis="y")
-    rows = []
+    return [name for name in AFFORDANCE_CLASSES if name != "none"]
+
+
+def read_objects(folder: Path):
+    """Each object of a grasp-voxels folder, in name order: (name, points (M, 3) float64 +y up,
+    grasp mask (M,) bool, category)."""
     for path in sorted(folder.glob("*.npz")):
         with np.load(path) as data:
-            points, mask, category = data["points"], data["grasp"].astype(bool), str(data["category"])
+            yield path.stem, data["points"].astype(np.float64), data["grasp"].astype(bool), str(data["category"])
+
+
+def score_objects(detector, folder: Path) -> list[dict]:
+    """One row per object of ``folder``: name, category, grasp AUC, IoU, hit (empty if absent)."""
+    from lmad.eval import roc_auc
+
+    queries = judge_queries()
+    detector = detector.with_options(up_axis="y")
+    rows = []
+    for name, points, mask, category in read_objects(folder):
         result = detector(points, queries)
         grasp = result.queries.index("grasp")
         region = result.region(grasp)
         iou = float((region & mask).sum() / max((region | mask).sum(), 1))
-        rows.append({"object": path.stem, "category": category, "AUC": roc_auc(result.scores[:, grasp], mask),
+        rows.append({"object": name, "category": category, "AUC": roc_auc(result.scores[:, grasp], mask),
                      "IoU": iou, "hit": float(iou >= 0.25)})
     return rows
 
@@ -142,12 +155,26 @@ def write_tables(summaries: dict) -> None:
     write_table("grasp-voxels-summary", summary_table(summaries))
 
 
+def print_comparison(rows_a: dict, rows_b: dict, name_a: str, name_b: str) -> None:
+    """B - A per grasp-voxels set (rows per set, the same objects) and over the sets pooled."""
+    sets = {name: (rows_a[name], rows_b[name]) for name in rows_a if name in rows_b}
+    if len(sets) > 1:
+        sets["all sets"] = tuple([r for found in rows.values() for r in found] for rows in (rows_a, rows_b))
+    for name, (a, b) in sets.items():
+        print(f"{name}: {name_b} - {name_a}")
+        for key, metrics in compare(a, b).items():
+            print(f"  {key:8s} " + "  ".join(f"{m} {v['difference']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}] "
+                                             f"{v['verdict'].split(' ')[0]}" for m, v in metrics.items()))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="checkpoint folder (default: the shipped model)")
     parser.add_argument("--label", default="shipped")
     parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two checkpoints: B - A on the same objects")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder holding grasp-voxels-dev[-extra]/")
+    parser.add_argument("--compare-saved", nargs=2, metavar=("A", "B"),
+                        help="two labels of runs saved in --results (e.g. two --tta of one model): B - A, no scoring")
     parser.add_argument("--tta", type=int, help="test-time views (default: the detector's, lmad.predict.DEFAULT_VIEWS)")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results" / "grasp_voxels.json"))
     parser.add_argument("--model-card", action="store_true",
@@ -159,6 +186,13 @@ def main(argv=None) -> None:
     if not folders:
         sys.exit(f"no {' or '.join(SETS)} folder in {args.data}: get the grasp-voxels objects (see this "
                  "script's docstring for the source and layout) and pass --data")
+    if args.compare_saved:
+        saved = json.loads(Path(args.results).read_text())
+        missing = [label for label in args.compare_saved if label not in saved]
+        if missing:
+            sys.exit(f"{args.results} has no run labelled {', '.join(missing)}; it has: {', '.join(saved)}")
+        print_comparison(*(saved[label]["objects"] for label in args.compare_saved), *args.compare_saved)
+        return
     checkpoints = args.compare or [args.checkpoint]
     scored = []
     for checkpoint in checkpoints:
@@ -167,12 +201,7 @@ def main(argv=None) -> None:
         print(f"{checkpoint or 'shipped'}: {detector.tta} test-time view(s)")
         scored.append({name: score_objects(detector, folder) for name, folder in folders.items()})
     if args.compare:
-        for name in folders:
-            result = compare(scored[0][name], scored[1][name])
-            print(f"{name}: {args.compare[1]} - {args.compare[0]}")
-            for key, metrics in result.items():
-                print(f"  {key:8s} " + "  ".join(f"{m} {v['difference']:+.3f} [{v['low']:+.3f}, {v['high']:+.3f}] "
-                                                 f"{v['verdict'].split(' ')[0]}" for m, v in metrics.items()))
+        print_comparison(scored[0], scored[1], *args.compare)
         return
     rows = scored[0]
     summaries = {name: summarise(found) for name, found in rows.items()}

@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from grasp_voxels import DEFAULT_DATA  # noqa: E402
+from grasp_voxels import DEFAULT_DATA, judge_queries, read_objects  # noqa: E402
 
 
 def loss_thresholds(data: str) -> dict[str, float]:
@@ -70,14 +70,10 @@ def in_domain(detector, data: str, thresholds: dict[str, float]) -> dict:
 
 
 def real_grasp(detector, folder: Path, threshold: float) -> dict:
-    from lmad.data.classes import AFFORDANCE_CLASSES
-
-    queries = [name for name in AFFORDANCE_CLASSES if name != "none"]
+    queries = judge_queries()
     detector = detector.with_options(up_axis="y")
     per_class: dict[str, dict[str, list]] = {}
-    for path in sorted(folder.glob("*.npz")):
-        with np.load(path) as data:
-            points, mask, category = data["points"], data["grasp"].astype(bool), str(data["category"])
+    for _, points, mask, category in read_objects(folder):
         scores = detector(points, queries).scores[:, queries.index("grasp")]
         row = per_class.setdefault(category, {})
         for rule, cut in (("0.5", 0.5), ("w/(1+w)", threshold)):

@@ -41,16 +41,14 @@ def main(argv=None):
     if missing and not args.system_allocator:  # must be set when the process starts: run again with it
         os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **missing})
 
-    import numpy as np
     import torch
 
     from lmad.data import collate_samples
     from lmad.models import build_model
     from lmad.train import TrainConfig
-    from lmad.data import query_targets
     from lmad.ops.compiled import use_compiled_kernels
-    from lmad.train.objectives import sample_queries, training_loss, training_queries
-    from lmad.train.trainer import Distributed, asked_queries, build_datasets, build_optimizer, epoch_batches
+    from lmad.train.objectives import training_loss, training_queries
+    from lmad.train.trainer import Distributed, build_datasets, build_optimizer, epoch_batches, step_queries
 
     config = TrainConfig.from_file(args.config, args.set)
     use_compiled_kernels()  # as lmad train does
@@ -88,11 +86,7 @@ def main(argv=None):
         tick = time.perf_counter()
         batch = collate_samples([train_set[i] for i in batches[index]])
         t_data = time.perf_counter()
-        texts, asked = asked_queries(queries, config.data.paraphrases, 0, index), None
-        if config.optim.queries_per_object:  # each cloud asked its own few, as the trainer does
-            asked = sample_queries(query_targets(batch, class_names), config.optim.queries_per_object,
-                                   np.random.default_rng([0, index, 1]))
-            texts = [[texts[i] for i in row] for row in asked[0].tolist()]
+        texts, asked = step_queries(queries, batch, class_names, config, index)  # as the trainer asks
         logits = model(batch["points"], texts)
         t_forward = time.perf_counter()
         loss = training_loss(model.config.objective, logits, batch, class_names, class_weight, asked=asked)

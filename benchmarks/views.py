@@ -11,8 +11,8 @@ stores objects: a few hundred points, thin parts one cell thick). Each is turned
 about up (0, 90, 180, 270 degrees) and scored with ``tta`` = V views; per object the mean ROC-AUC
 of its present affordances against their labels. Printed per V and form: the mean AUC, and how
 many objects change AUC by more than 0.2 (and 0.1) over the 4 headings, and each V's per-object
-difference from the first V with its 95 % bootstrap interval (better / worse only when it
-excludes 0).
+difference from the first V with its 95 % bootstrap interval (objects resampled within each
+category; better / worse only when it excludes 0).
 
 Time: the wall time of ``lmad predict`` on a 20,000-point file (3 queries) per V, median of
 ``--repeats`` fresh processes (what a user waits for, start-up included).
@@ -33,6 +33,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from grasp_voxels import bootstrap_interval, object_mean  # noqa: E402
+
 HEADINGS = (0.0, 90.0, 180.0, 270.0)
 LATTICE_CELLS = 32
 
@@ -74,6 +78,7 @@ def accuracy(checkpoint: str | None, data: str, views: list[int], count: int) ->
     from lmad.data.sources import read_split
 
     objects = procedural_objects(data, count)
+    strata = np.array([record.category for record in objects])  # paired intervals resample within each category
     class_names = list(read_split("synthetic", data, "val", task="full").class_names)
     forms = {"as generated": lambda r: (r.points, r.labels),
              f"lattice {LATTICE_CELLS}^3": lambda r: voxel_lattice(r.points, r.labels, None, LATTICE_CELLS,
@@ -99,19 +104,11 @@ def accuracy(checkpoint: str | None, data: str, views: list[int], count: int) ->
                   flush=True)
             if v != views[0]:  # paired over the same objects, headings averaged per object
                 difference = means[v] - means[views[0]]
-                low, high = paired_interval(difference)
+                low, high = bootstrap_interval(difference, strata, object_mean)
                 row[f"AUC minus tta={views[0]}"] = [float(difference.mean()), low, high]
                 print(f"{'':16s}   tta={v} - tta={views[0]}: {difference.mean():+.4f} [{low:+.4f}, {high:+.4f}]"
                       f" ({'better' if low > 0 else 'worse' if high < 0 else 'not measured'})", flush=True)
     return report
-
-
-def paired_interval(difference: np.ndarray, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95 % bootstrap interval of the mean of per-object differences."""
-    rng = np.random.default_rng(seed)
-    draws = [difference[rng.integers(0, len(difference), len(difference))].mean() for _ in range(resamples)]
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def predict_times(views: list[int], repeats: int) -> dict:

@@ -152,6 +152,18 @@ def asked_queries(queries: list[str], paraphrase_chance: float, seed: int, step:
     return asked
 
 
+def step_queries(queries: list[str], batch: dict, class_names: list[str], config: TrainConfig, step: int):
+    """What a training step asks: the texts (:func:`asked_queries`), shared by the batch, or with
+    ``optim.queries_per_object`` one list per cloud; and the (chosen, weight) of
+    :func:`lmad.train.objectives.sample_queries` for the loss, or None. Drawn from (seed, step)."""
+    texts = asked_queries(queries, config.data.paraphrases, config.run.seed, step)
+    if not config.optim.queries_per_object:
+        return texts, None
+    asked = sample_queries(query_targets(batch, class_names), config.optim.queries_per_object,
+                           np.random.default_rng([config.run.seed, step, 1]))
+    return [[texts[i] for i in row] for row in asked[0].tolist()], asked
+
+
 # ---- schedule -----------------------------------------------------------------------------------
 
 def learning_rate(optim, epoch: int) -> float:
@@ -327,11 +339,7 @@ def _train(config: TrainConfig, out_dir: Path, dist_info: "Distributed", resume:
         for step, batch in enumerate(progress, start=first):
             points = batch["points"].to(device, non_blocking=True)
             autocast = torch.autocast("cuda", dtype=amp_dtype) if use_amp else nullcontext()
-            texts, asked = asked_queries(queries, config.data.paraphrases, config.run.seed, global_step), None
-            if optim.queries_per_object:
-                asked = sample_queries(query_targets(batch, class_names), optim.queries_per_object,
-                                       np.random.default_rng([config.run.seed, global_step, 1]))
-                texts = [[texts[i] for i in row] for row in asked[0].tolist()]
+            texts, asked = step_queries(queries, batch, class_names, config, global_step)
             with autocast:
                 logits = network(points, texts)
             loss = training_loss(model.config.objective, logits, batch, class_names, class_weight,
