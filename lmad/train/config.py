@@ -28,6 +28,9 @@ class DataSection:
     root: str = "data/affordancenet"
     task: str = "full"  # full | partial | both (both: full shapes and partial views together)
     repeat_full: int = 1  # task both: each full shape is in an epoch this often (4 views per shape: 4 gives 1:1)
+    # each training shape (and its views) of a category is in an epoch this many times, e.g.
+    # {Knife: 8} (or --set data.repeat_categories.Knife=8); categories not named: once
+    repeat_categories: dict = field(default_factory=dict)
     paraphrases: float = 0.0  # chance that a training query is asked by a paraphrase (lmad.data.PARAPHRASES)
     train_split: str = "train"
     val_split: str = "val"
@@ -115,6 +118,9 @@ class TrainConfig:
             ("data.source", data.source in DATA_SOURCES, f"one of {', '.join(DATA_SOURCES)} (lmad.data.sources)"),
             ("data.task", data.task in ("full", "partial", "both"), "full, partial or both"),
             ("data.repeat_full", data.repeat_full >= 1, "at least 1"),
+            ("data.repeat_categories", all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                                           for n in data.repeat_categories.values()),
+             "a mapping of category names to whole numbers of at least 1"),
             ("data.paraphrases", 0 <= data.paraphrases <= 1, "between 0 and 1"),
             ("data.num_points", data.num_points is None or data.num_points >= 1, "at least 1 (or null: all)"),
             ("data.none_threshold", 0 <= data.none_threshold <= 1, "between 0 and 1"),

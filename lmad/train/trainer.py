@@ -79,12 +79,25 @@ def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDa
         tasks = DATA_SOURCES[data.source].tasks if data.task == "both" else [data.task]
         parts = [read_split(data.source, data.root, split, task, data.none_threshold, data.skip_bad, aug,
                             config.run.seed) for task in tasks]
-        if len(parts) == 1:
+        training = split == data.train_split
+        if training and data.repeat_categories:
+            present = {r.category for part in parts for r in part.records}
+            missing = sorted(set(data.repeat_categories) - present)
+            if missing:
+                raise ValueError(f"data.repeat_categories names {missing}, not among the training split's "
+                                 f"categories: {', '.join(sorted(present))}")
+        elif len(parts) == 1:
             return parts[0]
-        records = [r for r in parts[0].records for _ in range(data.repeat_full if split == data.train_split else 1)]
-        return PointCloudDataset(records + list(parts[1].records), parts[0].class_names,
-                                 source=" + ".join(p.source for p in parts), augment=aug,
-                                 seed=config.run.seed, layout=parts[0].layout)
+
+        def times(record, full_shape: bool) -> int:
+            if not training:
+                return 1
+            return data.repeat_categories.get(record.category, 1) * (data.repeat_full if full_shape else 1)
+
+        both = len(parts) > 1
+        records = [r for i, part in enumerate(parts) for r in part.records for _ in range(times(r, both and i == 0))]
+        return PointCloudDataset(records, parts[0].class_names, source=" + ".join(p.source for p in parts),
+                                 augment=aug, seed=config.run.seed, layout=parts[0].layout)
 
     train_set, val_set = load(data.train_split, True), load(data.val_split, False)
     train_set.num_points = data.num_points

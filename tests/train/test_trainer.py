@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from lmad.models import LMAD
+from lmad.errors import ConfigError
 from lmad.train import TrainConfig, TrainingDivergedError, apply_overrides, epoch_batches, train
 from lmad.train.trainer import Distributed, learning_rate
 from tests.train.helpers import tiny_config, write_tiny_dataset
@@ -202,6 +203,32 @@ def test_repeat_full_balances_full_shapes_against_partial_views(tmp_path):
     with pytest.raises(ValueError, match="repeat_full"):
         build_datasets(TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(tmp_path / "s"),
                                                        "task": "both", "repeat_full": 0}}))
+
+
+def test_repeat_categories_shows_a_category_more_often(tmp_path):
+    from lmad.data.synthetic import generate_dataset
+    from lmad.data.synthetic.categories import GENERATORS
+    from lmad.train.trainer import build_datasets
+
+    count = len(GENERATORS)
+    generate_dataset(tmp_path / "s", train=count, val=count, seed=0, balance="uniform", workers=1, progress=False)
+    base = {"source": "synthetic", "root": str(tmp_path / "s"), "task": "both", "repeat_full": 2}
+    plain, _ = build_datasets(TrainConfig.from_dict({"data": base}))
+    config = TrainConfig.from_dict({"data": {**base, "repeat_categories": {"Knife": 3}}})
+    config.check()
+    train_set, val_set = build_datasets(config)
+    knives = [r for r in train_set.records if r.category == "Knife"]
+    assert len(knives) == 3 * sum(r.category == "Knife" for r in plain.records) > 0
+    assert sum(r.view is None for r in knives) == 3 * 2  # one knife shape: its full shape 2 x 3 times
+    others = [(r.shape_id, r.view) for r in train_set.records if r.category != "Knife"]
+    assert others == [(r.shape_id, r.view) for r in plain.records if r.category != "Knife"]
+    assert len(val_set) == 5 * count  # validation is never repeated
+    with pytest.raises(ValueError, match="Knif.*not among"):
+        build_datasets(TrainConfig.from_dict({"data": {**base, "repeat_categories": {"Knif": 3}}}))
+    with pytest.raises(ConfigError, match="repeat_categories"):
+        TrainConfig.from_dict({"data": {**base, "repeat_categories": {"Knife": 0}}}).check()
+    with pytest.raises(ConfigError, match="repeat_categories"):
+        TrainConfig.from_dict({"data": {**base, "repeat_categories": {"Knife": "many"}}}).check()
 
 
 def test_init_from_starts_fine_tuning_from_a_checkpoints_weights(tmp_path):
