@@ -230,13 +230,9 @@ def trash_can(rng):
     return parts
 
 
-FLAT_HANDLE_SHARE = 1 / 3  # knives whose handle is about as thin as the blade
-
-
 def knife(rng):
-    """Handle 36-60 % of the length (as measured on real kitchen knives), a third of them flat;
-    ``cut`` is a band along the edge of the blade's outer part, ``stab`` the tip, ``grasp`` the
-    whole handle."""
+    """Handle 36-60 % of the length (as measured on real kitchen knives); ``cut`` is a band along
+    the edge of the blade's outer part, ``stab`` the tip, ``grasp`` the whole handle."""
     length = u(rng, 1.5, 2.2)
     handle_len = length * u(rng, 0.36, 0.6)
     blade_len = length - handle_len
@@ -268,19 +264,13 @@ def knife(rng):
 
     handle_h = width * u(rng, 0.45, 1.2)  # real handles are often as wide in plan as the blade, or wider
     handle_y = width / 2 - width * 0.45
-    # Handle thickness: a third of the handles are flat, 1-2.5x the blade's (one-piece steel knives,
-    # thin scales on a full tang, and any knife as a coarse voxel grid stores it, one cell thick
-    # throughout), so that thickness alone does not tell the handle from the blade.
-    flat_handle = rng.random() < FLAT_HANDLE_SHARE
-    handle_t = u(rng, 0.02, 0.05) if flat_handle else handle_h * u(rng, 0.5, 0.8)
-    handle = box((-handle_len / 2, handle_y, 0), (handle_len, handle_h, handle_t))
+    handle = box((-handle_len / 2, handle_y, 0), (handle_len, handle_h, handle_h * u(rng, 0.5, 0.8)))
     parts = [
         Part("blade", blade, {"cut": cut, "stab": lambda p: p[:, 0] >= tip_x}),
         Part("handle", handle, {"grasp": None}),
     ]
     if rng.random() < 0.5:
-        bolster_t = handle_t * 1.2 if flat_handle else handle_h
-        parts.append(Part("bolster", box((0, handle_y, 0), (0.04, handle_h * 1.4, bolster_t)), {}))
+        parts.append(Part("bolster", box((0, handle_y, 0), (0.04, handle_h * 1.4, handle_h)), {}))
     return parts
 
 
