@@ -173,8 +173,7 @@ def test_grasp_sits_on_the_slender_hand_held_part(category):
         assert {parts[i].name for i in np.unique(part_index[grasp])} <= holding
 
 
-def test_knife_handles_are_36_to_60_percent_of_the_length_grasp_a_hand_width_and_cut_an_edge_band():
-    from lmad.data.synthetic.categories import KNIFE_HAND_WIDTH
+def test_knife_handles_are_36_to_60_percent_of_the_length_and_cut_is_an_edge_band():
     from lmad.data.synthetic.generate import region_masks
 
     for seed in range(8):
@@ -183,10 +182,6 @@ def test_knife_handles_are_36_to_60_percent_of_the_length_grasp_a_hand_width_and
         length = np.ptp(np.concatenate([blade.mesh.vertices[:, 0], handle.mesh.vertices[:, 0]]))
         assert 0.35 <= np.ptp(handle.mesh.vertices[:, 0]) / length <= 0.61
         points, part_index, _ = sample_parts(parts, 4000, np.random.default_rng(seed))
-        grasp = region_masks(points, part_index, parts, ["grasp"])["grasp"]
-        assert abs(np.ptp(points[grasp, 0]) / length - KNIFE_HAND_WIDTH) < 0.01  # a hand-width, not the handle
-        handle_x = handle.mesh.vertices[:, 0]
-        assert abs(points[grasp, 0].mean() - (handle_x.min() + handle_x.max()) / 2) < 0.05 * length  # centred on it
         cut = region_masks(points, part_index, parts, ["cut"])["cut"]
         on_blade = part_index == 0
         assert 0.05 < cut[on_blade].mean() < 0.5  # a band, not the blade

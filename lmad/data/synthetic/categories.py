@@ -230,13 +230,9 @@ def trash_can(rng):
     return parts
 
 
-KNIFE_HAND_WIDTH = 0.23  # of a knife's length: what people mark as its grasp (issue #32's measurement)
-
-
 def knife(rng):
     """Handle 36-60 % of the length (as measured on real kitchen knives); ``cut`` is a band along
-    the edge of the blade's outer part, ``stab`` the tip, ``grasp`` a hand-width of the handle
-    (``KNIFE_HAND_WIDTH``), centred on it, not the whole handle."""
+    the edge of the blade's outer part, ``stab`` the tip, ``grasp`` the whole handle."""
     length = u(rng, 1.5, 2.2)
     handle_len = length * u(rng, 0.36, 0.6)
     blade_len = length - handle_len
@@ -269,10 +265,9 @@ def knife(rng):
     handle_h = width * u(rng, 0.45, 1.2)  # real handles are often as wide in plan as the blade, or wider
     handle_y = width / 2 - width * 0.45
     handle = box((-handle_len / 2, handle_y, 0), (handle_len, handle_h, handle_h * u(rng, 0.5, 0.8)))
-    hand = KNIFE_HAND_WIDTH * length  # a hand-width of the handle, centred where the palm closes on it
     parts = [
         Part("blade", blade, {"cut": cut, "stab": lambda p: p[:, 0] >= tip_x}),
-        Part("handle", handle, {"grasp": lambda p: np.abs(p[:, 0] + handle_len / 2) <= hand / 2}),
+        Part("handle", handle, {"grasp": None}),
     ]
     if rng.random() < 0.5:
         parts.append(Part("bolster", box((0, handle_y, 0), (0.04, handle_h * 1.4, handle_h)), {}))
