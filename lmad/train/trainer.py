@@ -80,22 +80,16 @@ def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDa
         parts = [read_split(data.source, data.root, split, task, data.none_threshold, data.skip_bad, aug,
                             config.run.seed) for task in tasks]
         training = split == data.train_split
-        if training and data.repeat_categories:
-            present = {r.category for part in parts for r in part.records}
-            missing = sorted(set(data.repeat_categories) - present)
-            if missing:
-                raise ValueError(f"data.repeat_categories names {missing}, not among the training split's "
-                                 f"categories: {', '.join(sorted(present))}")
-        elif len(parts) == 1:
+        repeats = data.repeat_categories if training else {}
+        present = {r.category for part in parts for r in part.records}
+        if set(repeats) - present:
+            raise ValueError(f"data.repeat_categories names {sorted(set(repeats) - present)}, not among the "
+                             f"training split's categories: {', '.join(sorted(present))}")
+        if len(parts) == 1 and not repeats:
             return parts[0]
-
-        def times(record, full_shape: bool) -> int:
-            if not training:
-                return 1
-            return data.repeat_categories.get(record.category, 1) * (data.repeat_full if full_shape else 1)
-
-        both = len(parts) > 1
-        records = [r for i, part in enumerate(parts) for r in part.records for _ in range(times(r, both and i == 0))]
+        full_times = data.repeat_full if training and len(parts) > 1 else 1  # parts[0]: the full shapes
+        records = [r for i, part in enumerate(parts) for r in part.records
+                   for _ in range(repeats.get(r.category, 1) * (full_times if i == 0 else 1))]
         return PointCloudDataset(records, parts[0].class_names, source=" + ".join(p.source for p in parts),
                                  augment=aug, seed=config.run.seed, layout=parts[0].layout)
 

@@ -187,32 +187,38 @@ def test_paraphrases_share_no_word_with_openads_synonym_queries():
             assert text != name.replace("_", " ")
 
 
-def test_repeat_full_balances_full_shapes_against_partial_views(tmp_path):
+@pytest.fixture(scope="module")
+def one_shape_per_category(tmp_path_factory):
+    """A synthetic dataset folder with one training and one validation shape per category, and the count."""
     from lmad.data.synthetic import generate_dataset
     from lmad.data.synthetic.categories import GENERATORS
+
+    root = tmp_path_factory.mktemp("synthetic")
+    generate_dataset(root, train=len(GENERATORS), val=len(GENERATORS), seed=0, balance="uniform", workers=1,
+                     progress=False)
+    return root, len(GENERATORS)
+
+
+def test_repeat_full_balances_full_shapes_against_partial_views(one_shape_per_category):
     from lmad.train.trainer import build_datasets
 
-    count = len(GENERATORS)
-    generate_dataset(tmp_path / "s", train=count, val=count, seed=0, balance="uniform", workers=1, progress=False)
-    config = TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(tmp_path / "s"), "task": "both",
+    root, count = one_shape_per_category
+    config = TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(root), "task": "both",
                                              "repeat_full": 4}})
     train_set, val_set = build_datasets(config)
     full = sum(r.view is None for r in train_set.records)
     assert full == 4 * count and len(train_set) == 8 * count
     assert len(val_set) == 5 * count  # validation is never repeated
     with pytest.raises(ValueError, match="repeat_full"):
-        build_datasets(TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(tmp_path / "s"),
+        build_datasets(TrainConfig.from_dict({"data": {"source": "synthetic", "root": str(root),
                                                        "task": "both", "repeat_full": 0}}))
 
 
-def test_repeat_categories_shows_a_category_more_often(tmp_path):
-    from lmad.data.synthetic import generate_dataset
-    from lmad.data.synthetic.categories import GENERATORS
+def test_repeat_categories_shows_a_category_more_often(one_shape_per_category):
     from lmad.train.trainer import build_datasets
 
-    count = len(GENERATORS)
-    generate_dataset(tmp_path / "s", train=count, val=count, seed=0, balance="uniform", workers=1, progress=False)
-    base = {"source": "synthetic", "root": str(tmp_path / "s"), "task": "both", "repeat_full": 2}
+    root, count = one_shape_per_category
+    base = {"source": "synthetic", "root": str(root), "task": "both", "repeat_full": 2}
     plain, _ = build_datasets(TrainConfig.from_dict({"data": base}))
     config = TrainConfig.from_dict({"data": {**base, "repeat_categories": {"Knife": 3}}})
     config.check()
@@ -223,6 +229,9 @@ def test_repeat_categories_shows_a_category_more_often(tmp_path):
     others = [(r.shape_id, r.view) for r in train_set.records if r.category != "Knife"]
     assert others == [(r.shape_id, r.view) for r in plain.records if r.category != "Knife"]
     assert len(val_set) == 5 * count  # validation is never repeated
+    full_only, _ = build_datasets(TrainConfig.from_dict({"data": {**base, "task": "full",
+                                                                 "repeat_categories": {"Knife": 3}}}))
+    assert len(full_only) == count + 2 and sum(r.category == "Knife" for r in full_only.records) == 3
     with pytest.raises(ValueError, match="Knif.*not among"):
         build_datasets(TrainConfig.from_dict({"data": {**base, "repeat_categories": {"Knif": 3}}}))
     with pytest.raises(ConfigError, match="repeat_categories"):
