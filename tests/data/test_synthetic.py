@@ -157,12 +157,12 @@ def test_scan_views_come_from_one_camera_with_holes_and_depth_noise():
 
 @pytest.mark.parametrize("category", ["Knife", "Chair", "Lamp", "Pan", "Hammer", "Racket", "Guitar"])
 def test_grasp_sits_on_the_slender_hand_held_part(category):
-    """grasp's core lies on the parts named for holding (knife handle, chair back top and arms,
+    """grasp's core lies on the parts named for holding (knife handle or dagger grip, chair back top and arms,
     lamp stem or arm, pan, hammer and racket handles, guitar necks), never on blades, shades, heads,
     strings or guitar bodies."""
     from lmad.data.synthetic.generate import region_masks
 
-    holding = {"Knife": {"handle"}, "Chair": {"back", "back post", "back rail", "arm"},
+    holding = {"Knife": {"handle", "grip"}, "Chair": {"back", "back post", "back rail", "arm"},
                "Lamp": {"stem", "arm", "body"}, "Pan": {"handle"}, "Hammer": {"handle"}, "Racket": {"handle"},
                "Guitar": {"neck"}}[category]
     for seed in range(4):
@@ -176,8 +176,9 @@ def test_grasp_sits_on_the_slender_hand_held_part(category):
 def test_knife_handles_are_36_to_60_percent_of_the_length_and_cut_is_an_edge_band():
     from lmad.data.synthetic.generate import region_masks
 
-    for seed in range(8):
-        parts = GENERATORS["Knife"](np.random.default_rng(seed))
+    kitchen = [parts for seed in range(16) if (parts := GENERATORS["Knife"](np.random.default_rng(seed)))[1].name == "handle"]
+    assert len(kitchen) >= 6
+    for seed, parts in enumerate(kitchen):
         blade, handle = parts[0], parts[1]
         length = np.ptp(np.concatenate([blade.mesh.vertices[:, 0], handle.mesh.vertices[:, 0]]))
         assert 0.35 <= np.ptp(handle.mesh.vertices[:, 0]) / length <= 0.61
@@ -186,6 +187,28 @@ def test_knife_handles_are_36_to_60_percent_of_the_length_and_cut_is_an_edge_ban
         on_blade = part_index == 0
         assert 0.05 < cut[on_blade].mean() < 0.5  # a band, not the blade
         assert points[cut, 1].mean() < points[on_blade, 1].mean()  # along the lower (sharp) edge
+
+
+def test_daggers_have_a_wide_guard_a_short_grip_and_two_cutting_edges():
+    """The dagger / sword kind of knife: the guard is wider than the blade, the grip (the only
+    grasp) is 15-30 % of the length on the far side of the guard, and cut lies on both edges."""
+    from lmad.data.synthetic.categories import dagger
+    from lmad.data.synthetic.generate import region_masks
+
+    for seed in range(6):
+        parts = dagger(np.random.default_rng(seed))
+        blade, guard, grip = parts[:3]
+        assert (blade.name, guard.name, grip.name) == ("blade", "guard", "grip")
+        assert np.ptp(guard.mesh.vertices[:, 1]) > 1.2 * np.ptp(blade.mesh.vertices[:, 1])
+        everything = np.concatenate([p.mesh.vertices for p in parts[:3]])
+        length = np.ptp(everything[:, 0])
+        assert 0.14 <= np.ptp(grip.mesh.vertices[:, 0]) / length <= 0.31
+        assert grip.mesh.vertices[:, 0].max() <= guard.mesh.vertices[:, 0].min() + 1e-9 < blade.mesh.vertices[:, 0].min() + 1e-9
+        points, part_index, _ = sample_parts(parts, 4000, np.random.default_rng(seed))
+        masks = region_masks(points, part_index, parts, ["grasp", "cut"])
+        assert set(part_index[masks["grasp"]]) == {2}
+        cut_sides = np.sign(points[masks["cut"], 1])
+        assert (cut_sides > 0).mean() > 0.3 and (cut_sides < 0).mean() > 0.3
 
 
 def test_guitar_body_outline_is_two_bouts_and_a_waist():

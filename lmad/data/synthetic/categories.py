@@ -231,8 +231,11 @@ def trash_can(rng):
 
 
 def knife(rng):
-    """Handle 36-60 % of the length (as measured on real kitchen knives); ``cut`` is a band along
+    """A kitchen knife (60 %) or a dagger / sword (40 %, see :func:`dagger`). Kitchen knives:
+    handle 36-60 % of the length (as measured on real kitchen knives); ``cut`` is a band along
     the edge of the blade's outer part, ``stab`` the tip, ``grasp`` the whole handle."""
+    if rng.random() < 0.4:
+        return dagger(rng)
     length = u(rng, 1.5, 2.2)
     handle_len = length * u(rng, 0.36, 0.6)
     blade_len = length - handle_len
@@ -271,6 +274,50 @@ def knife(rng):
     ]
     if rng.random() < 0.5:
         parts.append(Part("bolster", box((0, handle_y, 0), (0.04, handle_h * 1.4, handle_h)), {}))
+    return parts
+
+
+def dagger(rng):
+    """A double-edged dagger or sword, as many of ShapeNet's "knife" models are: a symmetric blade,
+    a cross-guard much wider than the blade, a short grip (15-30 % of the length) and often a
+    pommel. ``grasp`` is the grip only: the short end beyond the guard, not the long slender blade
+    (the long tools - hammers, rackets, guitars - are held at their slender end; a sword is not).
+    ``cut`` is both edges of the blade's outer part, ``stab`` the tip. Built along x, blade at +x,
+    thin along z."""
+    length = u(rng, 1.5, 2.2)
+    grip_len = length * u(rng, 0.15, 0.3)
+    guard_len = length * u(rng, 0.02, 0.05)
+    blade_len = length - grip_len - guard_len
+    half = u(rng, 0.05, 0.12)  # the blade's half-width
+    taper = pick(rng, ["leaf", "straight", "sword"])
+    x = np.linspace(0, blade_len, 11)
+    if taper == "leaf":
+        profile = half * np.sqrt(np.clip(1 - (x / blade_len) ** 2, 0, 1)) + 1e-3
+    elif taper == "straight":
+        profile = half * (1 - x / blade_len) + 1e-3
+    else:  # parallel edges, then a short point
+        profile = half * np.minimum(1, 5 * (1 - x / blade_len)) + 1e-3
+    outline = np.concatenate([np.c_[x, -profile], np.c_[x[::-1], profile[::-1]]])
+    blade = slab(outline, u(rng, 0.015, 0.04))
+    tip_x = blade_len * 0.85
+
+    def cut(p):  # the outer half of each side's width, outer 70 % of the blade
+        local = np.interp(p[:, 0], x, profile)
+        return (np.abs(p[:, 1]) >= 0.5 * local) & (p[:, 0] > blade_len * 0.3) & (p[:, 0] < tip_x)
+
+    guard_span = 2 * half * u(rng, 1.3, 4.0)
+    guard = box((-guard_len / 2, 0, 0), (guard_len, guard_span, u(rng, 0.03, 0.1)))
+    grip_r = half * u(rng, 0.4, 1.0)
+    grip_x = -guard_len - grip_len / 2
+    grip = cylinder((grip_x, 0, 0), grip_r, grip_len, axis="x") if rng.random() < 0.5 else \
+        box((grip_x, 0, 0), (grip_len, 2 * grip_r, 2 * grip_r * u(rng, 0.5, 1.0)))
+    parts = [
+        Part("blade", blade, {"cut": cut, "stab": lambda p: p[:, 0] >= tip_x}),
+        Part("guard", guard, {}),
+        Part("grip", grip, {"grasp": None}),
+    ]
+    if rng.random() < 0.6:
+        parts.append(Part("pommel", sphere((-guard_len - grip_len, 0, 0), grip_r * u(rng, 1.1, 1.8)), {}))
     return parts
 
 
