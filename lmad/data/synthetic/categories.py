@@ -231,11 +231,13 @@ def trash_can(rng):
 
 
 def knife(rng):
-    """A kitchen knife (60 %) or a dagger / sword (40 %, see :func:`dagger`). Kitchen knives:
-    handle 36-60 % of the length (as measured on real kitchen knives); ``cut`` is a band along
+    """A kitchen knife (60 %, :func:`kitchen_knife`) or a dagger / sword (40 %, :func:`dagger`)."""
+    return dagger(rng) if rng.random() < 0.4 else kitchen_knife(rng)
+
+
+def kitchen_knife(rng):
+    """Handle 36-60 % of the length (as measured on real kitchen knives); ``cut`` is a band along
     the edge of the blade's outer part, ``stab`` the tip, ``grasp`` the whole handle."""
-    if rng.random() < 0.4:
-        return dagger(rng)
     length = u(rng, 1.5, 2.2)
     handle_len = length * u(rng, 0.36, 0.6)
     blade_len = length - handle_len
