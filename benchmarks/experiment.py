@@ -41,7 +41,7 @@ def run_training(config: str, data: str, seed: int, overrides: list[str], out: P
     """Train one (arm, seed) unless it finished before; its best/ checkpoint."""
     if (out / "done.json").exists():
         return out / "best"
-    command = ["lmad", "train", "--config", config, "--out", str(out), "--set", f"data.root={data}",
+    command = [sys.executable, "-m", "lmad", "train", "--config", config, "--out", str(out), "--set", f"data.root={data}",
                "--set", f"run.seed={seed}", *overrides]
     if (out / "last" / "training_state.pt").exists():
         command.append("--resume")
@@ -115,7 +115,7 @@ def main(argv=None) -> None:
         if args.soup:
             soup = folder / arm / "soup"
             if not (soup / "model.safetensors").exists():
-                subprocess.run(["lmad", "average", *[str(folder / arm / f"seed{s}" / "best") for s in seeds],
+                subprocess.run([sys.executable, "-m", "lmad", "average", *[str(folder / arm / f"seed{s}" / "best") for s in seeds],
                                 "--out", str(soup)], check=True)
             scored[f"{arm} soup"] = [score(soup, real, soup / "grasp_voxels.json")]
     report = {"name": args.name, "seeds": seeds, "arms": {}, "against": {}}
