@@ -267,7 +267,7 @@ def kitchen_knife(rng):
         top_here = np.interp(p[:, 0], x, top + width / 2)
         return (p[:, 1] - edge <= 0.35 * np.maximum(top_here - edge, 0.02)) & (p[:, 0] > blade_len * 0.3) & (p[:, 0] < tip_x)
 
-    handle_h = width * u(rng, 0.45, 1.2)  # real handles are often as wide in plan as the blade, or wider
+    handle_h = width * u(rng, 0.45, 2.0)  # real handles are often as wide in plan as the blade, or wider
     handle_y = width / 2 - width * 0.45
     handle = box((-handle_len / 2, handle_y, 0), (handle_len, handle_h, handle_h * u(rng, 0.5, 0.8)))
     parts = [
