@@ -1,0 +1,61 @@
+"""What the real knives the shipped model fails on look like (diagnosis only; nothing is fitted).
+
+    python docs/experiments/2026-12-05-knife-shapes.py [SCORES_JSON]
+
+For each of the 115 grasp-voxels knives (dev and dev-extra; they lie flat, y up): the knife's long
+axis in the horizontal plane is oriented so the marked grasp region is at its + end and cut into
+10 bins; per bin the width in plan and the thickness (y extent), in voxels. A "guard" is a bin
+among the middle-to-handle bins 5-9 at least 1.6x as wide as the knife's median bin (a dagger's
+or sword's cross-guard, or a bolster). Printed: the share of knives with a guard, the handle-end /
+blade-end width and thickness ratios (bins 7-10 against bins 1-4), each split by whether the
+given per-object scores (default: the shipped model's, benchmarks/results/grasp_voxels.json)
+put the knife below grasp AUC 0.5.
+"""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data"
+VOXEL = 1 / 16  # the grids are 32^3 over the [-1, 1] cube
+
+
+def profile(points, grasp, bins=10):
+    """Width in plan and thickness (both in voxels) per bin along the long axis, grasp end last."""
+    plan = points[:, [0, 2]] - points[:, [0, 2]].mean(0)
+    _, vectors = np.linalg.eigh(np.cov(plan.T))
+    along, across = plan @ vectors[:, -1], plan @ vectors[:, 0]
+    if along[grasp].mean() < 0:
+        along = -along
+    edges = np.linspace(along.min(), along.max(), bins + 1)
+    index = np.clip(np.digitize(along, edges) - 1, 0, bins - 1)
+    width = np.array([np.ptp(across[index == b]) if (index == b).sum() > 1 else 0.0 for b in range(bins)])
+    thick = np.array([np.ptp(points[index == b, 1]) if (index == b).sum() > 1 else 0.0 for b in range(bins)])
+    return width / VOXEL + 1, thick / VOXEL + 1  # extents of voxel centres + one cell
+
+
+scores_file = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "benchmarks" / "results" / "grasp_voxels.json"
+scores = json.loads(scores_file.read_text())
+if isinstance(scores, dict):  # benchmarks/results/grasp_voxels.json: the shipped model, one view, per set
+    rows = [row for rows in scores["shipped"]["objects"].values() for row in rows]
+else:  # a run's grasp_voxels.json (benchmarks/experiment.py): a list of objects
+    rows = scores
+auc = {row["object"]: row["AUC"] for row in rows}
+knives = []
+for file in sorted([*DATA.glob("grasp-voxels-dev/knife_*.npz"), *DATA.glob("grasp-voxels-dev-extra/knife_*.npz")]):
+    data = np.load(file)
+    width, thick = profile(data["points"], data["grasp"].astype(bool))
+    knives.append({"auc": auc[file.stem], "guard": width[4:9].max() >= 1.6 * np.median(width),
+                   "width ratio": width[6:].mean() / width[:4].mean(),
+                   "thickness ratio": thick[6:].mean() / thick[:4].mean()})
+print(f"{len(knives)} knives, scores from {scores_file.relative_to(ROOT) if scores_file.is_relative_to(ROOT) else scores_file}")
+for name, group in (("AUC < 0.5", [k for k in knives if k["auc"] < 0.5]), ("AUC >= 0.5", [k for k in knives if k["auc"] >= 0.5])):
+    print(f"{name:10s} n={len(group):3d}  with a guard {np.mean([k['guard'] for k in group]):.2f}  "
+          f"handle/blade width median {np.median([k['width ratio'] for k in group]):.2f}  "
+          f"thickness median {np.median([k['thickness ratio'] for k in group]):.2f}  "
+          f"handle thicker {np.mean([k['thickness ratio'] > 1.2 for k in group]):.2f}")
+guarded = [k["auc"] < 0.5 for k in knives if k["guard"]]
+plain = [k["auc"] < 0.5 for k in knives if not k["guard"]]
+print(f"below 0.5: {sum(guarded)} of {len(guarded)} knives with a guard, {sum(plain)} of {len(plain)} without")
