@@ -1,0 +1,26 @@
+"""How much of a real knife depth scan each checkpoint calls `grasp` (no marks exist for these).
+
+    python docs/experiments/2026-12-05-knife-scans.py [CHECKPOINT ...]   # 'shipped' for the default
+
+The five single-view depth scans of knives in ../shared/data/scans/ (knife1-5.xyz, -y up, as
+benchmarks/real_objects.py reads them): per scan, the share of points whose `grasp`, `cut` and
+`stab` scores are >= 0.5 (one view).
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lmad.predict import AffordanceDetector
+
+SCANS = Path(__file__).resolve().parents[3] / "shared" / "data" / "scans"
+QUERIES = ["grasp", "cut", "stab"]
+
+for checkpoint in sys.argv[1:] or ["shipped"]:
+    detector = AffordanceDetector.from_pretrained(None if checkpoint == "shipped" else checkpoint, tta=1)
+    detector = detector.with_options(up_axis="-y")
+    for index in range(1, 6):
+        points = np.loadtxt(SCANS / f"knife{index}.xyz")[:, :3]
+        shares = (detector(points, QUERIES).scores >= 0.5).mean(axis=0)
+        print(f"{checkpoint} | knife{index}.xyz ({len(points)} points) | "
+              + ", ".join(f"{q} {share:.2f}" for q, share in zip(QUERIES, shares)), flush=True)
