@@ -121,15 +121,22 @@ def main(argv=None) -> None:
     report = {"name": args.name, "seeds": seeds, "arms": {}, "against": {}}
     first = next(iter(scored))
     for arm, runs in scored.items():
-        per_seed = [summarise(rows)["all"] for rows in runs]
+        summaries = [summarise(rows) for rows in runs]
+        per_seed = [summary["all"] for summary in summaries]
+        classes = [key for key in summaries[0] if key not in ("all", "class_mean")]
         report["arms"][arm] = {
             "per_seed": per_seed,
             "mean": {m: float(np.mean([s[m][0] for s in per_seed])) for m in ("AUC", "IoU", "hit")},
             "spread": {m: float(np.ptp([s[m][0] for s in per_seed])) for m in ("AUC", "IoU", "hit")},
+            # the seeds' largest disagreement on one class's mean AUC (the issue's seed target)
+            "class_AUC_spread": {c: float(np.ptp([s[c]["AUC"][0] for s in summaries])) for c in classes},
         }
         print(f"{arm:16s} " + "  ".join(f"{m} {report['arms'][arm]['mean'][m]:.3f} (seeds "
                                          + ", ".join(f"{s[m][0]:.3f}" for s in per_seed) + ")"
                                          for m in ("AUC", "IoU", "hit")))
+        if len(runs) > 1:
+            print(" " * 17 + "class AUC spread over seeds: " + ", ".join(
+                f"{c} {v:.3f}" for c, v in report["arms"][arm]["class_AUC_spread"].items()))
         if arm != first:
             difference = compare(seed_mean(scored[first]), seed_mean(runs))["all"]
             report["against"][f"{arm} - {first}"] = difference
