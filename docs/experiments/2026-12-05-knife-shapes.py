@@ -1,6 +1,6 @@
 """What the real knives the shipped model fails on look like (diagnosis only; nothing is fitted).
 
-    python docs/experiments/2026-12-05-knife-shapes.py [SCORES_JSON]
+    python docs/experiments/2026-12-05-knife-shapes.py [SCORES_JSON | LABEL]
 
 For each of the 115 grasp-voxels knives (dev and dev-extra; they lie flat, y up): the knife's long
 axis in the horizontal plane is oriented so the marked grasp region is at its + end and cut into
@@ -8,8 +8,9 @@ axis in the horizontal plane is oriented so the marked grasp region is at its + 
 among the middle-to-handle bins 5-9 at least 1.6x as wide as the knife's median bin (a dagger's
 or sword's cross-guard, or a bolster). Printed: the share of knives with a guard, the handle-end /
 blade-end width and thickness ratios (bins 7-10 against bins 1-4), each split by whether the
-given per-object scores (default: the shipped model's, benchmarks/results/grasp_voxels.json)
-put the knife below grasp AUC 0.5.
+given per-object scores put the knife below grasp AUC 0.5: a run's grasp_voxels.json, or the
+label of a run in benchmarks/results/grasp_voxels.json (default "shipped"; the note's figures are
+of "previous model", the model shipped when this ran).
 """
 import json
 import sys
@@ -36,12 +37,13 @@ def profile(points, grasp, bins=10):
     return width / VOXEL + 1, thick / VOXEL + 1  # extents of voxel centres + one cell
 
 
-scores_file = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "benchmarks" / "results" / "grasp_voxels.json"
-scores = json.loads(scores_file.read_text())
-if isinstance(scores, dict):  # benchmarks/results/grasp_voxels.json: the shipped model, one view, per set
-    rows = [row for rows in scores["shipped"]["objects"].values() for row in rows]
-else:  # a run's grasp_voxels.json (benchmarks/experiment.py): a list of objects
-    rows = scores
+given = sys.argv[1] if len(sys.argv) > 1 else "shipped"
+if Path(given).is_file():  # a run's grasp_voxels.json (benchmarks/experiment.py): a list of objects
+    scores_file, label = Path(given), None
+    rows = json.loads(scores_file.read_text())
+else:  # a label in benchmarks/results/grasp_voxels.json: that run's objects, per set
+    scores_file, label = ROOT / "benchmarks" / "results" / "grasp_voxels.json", given
+    rows = [row for rows in json.loads(scores_file.read_text())[label]["objects"].values() for row in rows]
 auc = {row["object"]: row["AUC"] for row in rows}
 knives = []
 for file in sorted([*DATA.glob("grasp-voxels-dev/knife_*.npz"), *DATA.glob("grasp-voxels-dev-extra/knife_*.npz")]):
@@ -50,7 +52,7 @@ for file in sorted([*DATA.glob("grasp-voxels-dev/knife_*.npz"), *DATA.glob("gras
     knives.append({"auc": auc[file.stem], "guard": width[4:9].max() >= 1.6 * np.median(width),
                    "width ratio": width[6:].mean() / width[:4].mean(),
                    "thickness ratio": thick[6:].mean() / thick[:4].mean()})
-print(f"{len(knives)} knives, scores from {scores_file.relative_to(ROOT) if scores_file.is_relative_to(ROOT) else scores_file}")
+print(f"{len(knives)} knives, scores from {scores_file}" + (f" ({label})" if label else ""))
 for name, group in (("AUC < 0.5", [k for k in knives if k["auc"] < 0.5]), ("AUC >= 0.5", [k for k in knives if k["auc"] >= 0.5])):
     print(f"{name:10s} n={len(group):3d}  with a guard {np.mean([k['guard'] for k in group]):.2f}  "
           f"handle/blade width median {np.median([k['width ratio'] for k in group]):.2f}  "
