@@ -1,6 +1,6 @@
 """Heading sensitivity of the shipped model on grasp-voxels-dev: each object turned 0/90/180/270 degrees about up,
 the grasp AUC range per object, with the default single view and with --tta 4 (run from the repository root)."""
-import numpy as np, sys
+import numpy as np
 from pathlib import Path
 from lmad.predict import AffordanceDetector
 from lmad.eval import roc_auc
