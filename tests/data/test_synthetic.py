@@ -174,20 +174,24 @@ def test_grasp_sits_on_the_slender_hand_held_part(category):
 
 
 def test_knife_handles_are_36_to_60_percent_of_the_length_and_cut_is_an_edge_band():
+    """Kitchen knives: the handle 36-60 % of the length and 45-200 % of the blade's width in plan."""
+    from lmad.data.synthetic.categories import kitchen_knife
     from lmad.data.synthetic.generate import region_masks
 
-    from lmad.data.synthetic.categories import kitchen_knife
-
+    widths = []
     for seed in range(8):
         parts = kitchen_knife(np.random.default_rng(seed))
         blade, handle = parts[0], parts[1]
         length = np.ptp(np.concatenate([blade.mesh.vertices[:, 0], handle.mesh.vertices[:, 0]]))
         assert 0.35 <= np.ptp(handle.mesh.vertices[:, 0]) / length <= 0.61
+        widths.append(np.ptp(handle.mesh.vertices[:, 1]) / np.ptp(blade.mesh.vertices[:, 1]))
         points, part_index, _ = sample_parts(parts, 4000, np.random.default_rng(seed))
         cut = region_masks(points, part_index, parts, ["cut"])["cut"]
         on_blade = part_index == 0
         assert 0.05 < cut[on_blade].mean() < 0.5  # a band, not the blade
         assert points[cut, 1].mean() < points[on_blade, 1].mean()  # along the lower (sharp) edge
+    # the blade outline spans its width (1.15x for curved blades): 45-200 % of it, some wider than before
+    assert 0.38 <= min(widths) and max(widths) <= 2.01 and max(widths) > 1.2
 
 
 def test_daggers_have_a_wide_guard_a_short_grip_and_two_cutting_edges():
