@@ -36,12 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from grasp_voxels import DEFAULT_DATA, SETS, compare, score_objects, summarise  # noqa: E402
 
+LMAD = [sys.executable, "-m", "lmad"]  # the lmad of the interpreter running this (no PATH needed)
+
 
 def run_training(config: str, data: str, seed: int, overrides: list[str], out: Path) -> Path:
     """Train one (arm, seed) unless it finished before; its best/ checkpoint."""
     if (out / "done.json").exists():
         return out / "best"
-    command = [sys.executable, "-m", "lmad", "train", "--config", config, "--out", str(out), "--set", f"data.root={data}",
+    command = [*LMAD, "train", "--config", config, "--out", str(out), "--set", f"data.root={data}",
                "--set", f"run.seed={seed}", *overrides]
     if (out / "last" / "training_state.pt").exists():
         command.append("--resume")
@@ -115,7 +117,7 @@ def main(argv=None) -> None:
         if args.soup:
             soup = folder / arm / "soup"
             if not (soup / "model.safetensors").exists():
-                subprocess.run([sys.executable, "-m", "lmad", "average", *[str(folder / arm / f"seed{s}" / "best") for s in seeds],
+                subprocess.run([*LMAD, "average", *[str(folder / arm / f"seed{s}" / "best") for s in seeds],
                                 "--out", str(soup)], check=True)
             scored[f"{arm} soup"] = [score(soup, real, soup / "grasp_voxels.json")]
     report = {"name": args.name, "seeds": seeds, "arms": {}, "against": {}}

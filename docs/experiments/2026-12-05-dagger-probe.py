@@ -11,8 +11,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from lmad.data.synthetic.categories import dagger
 from lmad.predict import AffordanceDetector
 
@@ -25,6 +23,4 @@ for checkpoint in sys.argv[1:] or ["shipped"]:
     detector = AffordanceDetector.from_pretrained(None if checkpoint == "shipped" else checkpoint, tta=1)
     aucs = knife_probe.knife_aucs(detector.with_options(up_axis="y"), dagger, knife_probe.FLAT,
                                   held="grip", first_seed=2000)
-    print(f"{checkpoint} | daggers, flat | " + " | ".join(
-        f"{key}: AUC {np.mean(v):.3f}, {int((np.array(v) < 0.5).sum())}/40 below 0.5" for key, v in aucs.items()),
-        flush=True)
+    knife_probe.report(checkpoint, "daggers, flat", aucs)

@@ -58,16 +58,20 @@ def knife_aucs(detector, make, poses, count=40, held="handle", first_seed=1000):
         GENERATORS["Knife"], generate.POSES["Knife"] = ORIGINAL, POSES["Knife"]
 
 
+def report(checkpoint, variant, aucs):
+    """One line: per form, the mean AUC and how many of the knives picked the wrong end."""
+    print(f"{checkpoint} | {variant:34s} | " + " | ".join(
+        f"{key}: AUC {np.mean(v):.3f}, {int((np.array(v) < 0.5).sum())}/{len(v)} below 0.5" for key, v in aucs.items()),
+        flush=True)
+
+
 def main():
     for checkpoint in sys.argv[1:] or ["shipped"]:
         detector = AffordanceDetector.from_pretrained(None if checkpoint == "shipped" else checkpoint, tta=1)
         detector = detector.with_options(up_axis="y")
         for variant, make, poses in (("as generated", KNIFE, POSES["Knife"]), ("flat", KNIFE, FLAT),
                                      ("flat, handle as thin as the blade", squeezed, FLAT)):
-            aucs = knife_aucs(detector, make, poses)
-            print(f"{checkpoint} | {variant:34s} | " + " | ".join(
-                f"{key}: AUC {np.mean(v):.3f}, {int((np.array(v) < 0.5).sum())}/40 below 0.5" for key, v in aucs.items()),
-                flush=True)
+            report(checkpoint, variant, knife_aucs(detector, make, poses))
 
 
 if __name__ == "__main__":

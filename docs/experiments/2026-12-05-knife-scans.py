@@ -9,18 +9,19 @@ benchmarks/real_objects.py reads them): per scan, the share of points whose `gra
 import sys
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from grasp_voxels import DEFAULT_DATA  # noqa: E402
 
-from lmad.predict import AffordanceDetector
+from lmad.data.files import read_points  # noqa: E402
+from lmad.predict import AffordanceDetector  # noqa: E402
 
-SCANS = Path(__file__).resolve().parents[3] / "shared" / "data" / "scans"
 QUERIES = ["grasp", "cut", "stab"]
 
 for checkpoint in sys.argv[1:] or ["shipped"]:
     detector = AffordanceDetector.from_pretrained(None if checkpoint == "shipped" else checkpoint, tta=1)
     detector = detector.with_options(up_axis="-y")
     for index in range(1, 6):
-        points = np.loadtxt(SCANS / f"knife{index}.xyz")[:, :3]
+        points = read_points(DEFAULT_DATA / "scans" / f"knife{index}.xyz")
         shares = (detector(points, QUERIES).scores >= 0.5).mean(axis=0)
         print(f"{checkpoint} | knife{index}.xyz ({len(points)} points) | "
               + ", ".join(f"{q} {share:.2f}" for q, share in zip(QUERIES, shares)), flush=True)

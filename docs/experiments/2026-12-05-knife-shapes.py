@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from grasp_voxels import DEFAULT_DATA, SETS, read_objects  # noqa: E402
+
 VOXEL = 1 / 16  # the grids are 32^3 over the [-1, 1] cube
 
 
@@ -46,10 +48,11 @@ else:  # a label in benchmarks/results/grasp_voxels.json: that run's objects, pe
     rows = [row for rows in json.loads(scores_file.read_text())[label]["objects"].values() for row in rows]
 auc = {row["object"]: row["AUC"] for row in rows}
 knives = []
-for file in sorted([*DATA.glob("grasp-voxels-dev/knife_*.npz"), *DATA.glob("grasp-voxels-dev-extra/knife_*.npz")]):
-    data = np.load(file)
-    width, thick = profile(data["points"], data["grasp"].astype(bool))
-    knives.append({"auc": auc[file.stem], "guard": width[4:9].max() >= 1.6 * np.median(width),
+for name, points, grasp, category in (found for folder in SETS for found in read_objects(DEFAULT_DATA / folder)):
+    if category != "knife":
+        continue
+    width, thick = profile(points, grasp)
+    knives.append({"auc": auc[name], "guard": width[4:9].max() >= 1.6 * np.median(width),
                    "width ratio": width[6:].mean() / width[:4].mean(),
                    "thickness ratio": thick[6:].mean() / thick[:4].mean()})
 print(f"{len(knives)} knives, scores from {scores_file}" + (f" ({label})" if label else ""))

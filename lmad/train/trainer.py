@@ -81,7 +81,7 @@ def build_datasets(config: TrainConfig) -> tuple[PointCloudDataset, PointCloudDa
                             config.run.seed) for task in tasks]
         training = split == data.train_split
         repeats = data.repeat_categories if training else {}
-        present = {r.category for part in parts for r in part.records}
+        present = {r.category for part in parts for r in part.records} if repeats else set()
         if set(repeats) - present:
             raise ValueError(f"data.repeat_categories names {sorted(set(repeats) - present)}, not among the "
                              f"training split's categories: {', '.join(sorted(present))}")
