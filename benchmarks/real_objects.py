@@ -416,8 +416,9 @@ def main(argv=None):
     detector = AffordanceDetector.from_pretrained(args.checkpoint)
     palette = dict(zip(AFFORDANCE_CLASSES, class_colors(AFFORDANCE_CLASSES)))
     rows = int(np.ceil(len(found) / args.columns))
-    fig, axes = plt.subplots(rows, args.columns, figsize=(2.8 * args.columns, 2.8 * rows + 0.8), squeeze=False)
-    used = set()
+    fig, axes = plt.subplots(rows, args.columns, figsize=(2.8 * args.columns, 2.8 * rows + 0.8), squeeze=False,
+                             dpi=90)
+    used, clouds = set(), []
     for ax, (label, path, up, category) in zip(axes.flat, found):
         detector.up_axis = up
         queries = list(CATEGORY_AFFORDANCES[category]) + ["none"]
@@ -425,16 +426,18 @@ def main(argv=None):
         points = result.upright_points()
         keep = np.random.default_rng(0).choice(len(points), min(len(points), 4000), replace=False)
         names = [queries[i] for i in result.labels[keep]]
-        draw_cloud(ax, points[keep], [palette[n] for n in names], azimuth=35, elevation=25, size=1.5)
+        clouds.append((points[keep], [palette[n] for n in names]))
         shares = {q: float(np.mean(result.labels == k)) for k, q in enumerate(queries)}
         used.update(names)
         ax.set_title(label, fontsize=9)
         print(f"{label:20s} " + "  ".join(f"{q} {s:4.0%}" for q, s in shares.items()))
-    for ax in list(axes.flat)[len(found):]:
+    for ax in axes.flat:
         ax.axis("off")
     handles = [Patch(color=palette[n], label=n) for n in AFFORDANCE_CLASSES if n in used]
     fig.legend(handles=handles, loc="lower center", ncol=10, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))  # before drawing: the clouds are drawn at the final size
+    for ax, (points, colors) in zip(axes.flat, clouds):
+        draw_cloud(ax, points, colors, azimuth=35, elevation=25, size=1.5)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)

@@ -23,21 +23,22 @@ def synthetic_contact_sheet(path: str | Path, categories, seed: int = 0, columns
 
     categories = list(categories)
     rows = int(np.ceil(len(categories) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows + 1.0), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows + 1.0), squeeze=False, dpi=100)
     palette = np.array(class_colors(AFFORDANCE_CLASSES))
-    used = set()
+    clouds = []
     for ax, category in zip(axes.flat, categories):
         obj = make_object(category, np.random.default_rng([seed, 99, categories.index(category)]))
-        labels = hard_labels_from_scores(obj.scores)
-        keep = np.random.default_rng(0).choice(len(labels), 2048, replace=False)
-        draw_cloud(ax, obj.points[keep], palette[labels[keep]], azimuth=35, elevation=25, size=1.5)
+        keep = np.random.default_rng(0).choice(len(obj.points), 2048, replace=False)
+        clouds.append((obj.points[keep], hard_labels_from_scores(obj.scores)[keep]))
         ax.set_title(category, fontsize=9)
-        used.update(labels[keep].tolist())
-    for ax in list(axes.flat)[len(categories):]:
+    for ax in axes.flat:
         ax.axis("off")
-    handles = [Patch(color=palette[i], label=AFFORDANCE_CLASSES[i]) for i in sorted(used)]
+    used = sorted(set(np.concatenate([labels for _, labels in clouds]).tolist()))
+    handles = [Patch(color=palette[i], label=AFFORDANCE_CLASSES[i]) for i in used]
     fig.legend(handles=handles, loc="lower center", ncol=10, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.06, 1, 1))  # before drawing: the clouds are drawn at the final size
+    for ax, (points, labels) in zip(axes.flat, clouds):
+        draw_cloud(ax, points, palette[labels], azimuth=35, elevation=25, size=1.5)
     path = Path(path)
     fig.savefig(path, dpi=100)
     plt.close(fig)
