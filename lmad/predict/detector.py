@@ -40,13 +40,14 @@ from lmad.queries import NONE_QUERY, parse_queries
 
 @dataclass
 class PreparedInput:
-    """One input made ready for the model (:meth:`AffordanceDetector.prepare`): one sampled view
-    per test-time augmentation."""
+    """One input made ready for the model (:meth:`AffordanceDetector.prepare`): the sampled points
+    once, seen in one view per test-time augmentation."""
 
     source: str
     read: PointFile
-    sampled: list[np.ndarray]  # per view (N, 3) float32, normalised, y-up (then turned about y)
-    nearest: list[np.ndarray]  # per view (M_valid,) index of each valid row's nearest sampled point
+    sampled: list[np.ndarray]  # per view (N, 3) float32: the sample, normalised, y-up, turned about y
+    nearest: np.ndarray  # (M_valid,) each valid row's nearest point of the sample (its first view's order)
+    starts: list[int]  # per view, where in the first view's order its rows start (np.roll by -start)
 
 
 class AffordanceDetector:
@@ -61,9 +62,10 @@ class AffordanceDetector:
 
     ``exclusive=None`` follows the model: multi-label for per-query (``bce_dice``) models,
     exclusive for ``cross_entropy`` ones (their scores are only meaningful as a softmax).
-    ``tta=T`` averages T views of each object: turned about the up axis by 360/T degrees each,
-    each sampled from another farthest-point start (T times the model's compute, in one batch);
-    the default is ``lmad.predict.DEFAULT_VIEWS``, ``tta=1`` the fastest.
+    ``tta=T`` averages T views of each object: its sampled points turned about the up axis by
+    360/T degrees each and listed from another start (so the backbone picks other centres); the
+    sampling and the carry-back are done once, the model runs T clouds in one batch. The default
+    is ``lmad.predict.DEFAULT_VIEWS``, ``tta=1`` the fastest.
     """
 
     def __init__(self, model, device: str | torch.device = "cpu", num_points: int = 2048, seed: int = 0,
@@ -154,16 +156,17 @@ class AffordanceDetector:
         # the same points in any row order, scale or position: the same candidates in the same
         # order, the same answer
         candidates = sampling_candidates(upright)
-        sampled, nearest = [], []
-        for view in range(self.tta):
-            pick = candidates[resample_indices(len(candidates), self.num_points, self.seed + view,
-                                               upright[candidates])]
-            turn = rotation_about_y(2 * np.pi * view / self.tta).astype(np.float64)
-            sampled.append((upright[pick] @ turn.T).astype(np.float32))
-            # every valid row takes the scores of its nearest sampled point (in the normalised
-            # frame, so float32 precision does not depend on the input's scale or offset)
-            nearest.append(nearest_sampled(normalised, normalised[pick], kd_tree=self.kd_tree_carry_back))
-        return PreparedInput(source, read, sampled, nearest)
+        pick = candidates[resample_indices(len(candidates), self.num_points, self.seed, upright[candidates])]
+        # every valid row takes the scores of its nearest sampled point (in the normalised frame, so
+        # float32 precision does not depend on the input's scale or offset); turning about the up
+        # axis moves no point nearer another, so one search serves every view
+        nearest = nearest_sampled(normalised, normalised[pick], kd_tree=self.kd_tree_carry_back)
+        # view v: the same points turned by v/T of a full turn, listed from another start so that
+        # the backbone's own sampling (from each cloud's first point) picks other centres
+        starts = [len(pick) * view // self.tta for view in range(self.tta)]
+        sampled = [(upright[np.roll(pick, -start)] @ rotation_about_y(2 * np.pi * view / self.tta).T)
+                   .astype(np.float32) for view, start in enumerate(starts)]
+        return PreparedInput(source, read, sampled, nearest, starts)
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -248,7 +251,7 @@ class AffordanceDetector:
             read = item.read
             views = range(b * self.tta, (b + 1) * self.tta)  # this object's views in the batch
             scores = np.full((len(read.points), len(queries)), np.nan, dtype=np.float32)
-            scores[read.valid] = _average_views(probabilities, views, item.nearest, axis=0)
+            scores[read.valid] = _average_views(probabilities, views, item, axis=0)
             labels = np.full(len(read.points), NO_LABEL, dtype=np.int64)
             labels[read.valid] = self._labels(scores[read.valid], none_index)
             result = AffordanceResult(read.points, read.valid, scores, labels, queries, item.source,
@@ -256,7 +259,7 @@ class AffordanceDetector:
                                       threshold=self.threshold, notes=list(read.notes))
             if maps is not None and maps.shape[1] > 0:
                 per_point = np.full((maps.shape[1], maps.shape[2], len(read.points)), np.nan, dtype=np.float32)
-                per_point[:, :, read.valid] = _average_views(maps, views, item.nearest, axis=2)
+                per_point[:, :, read.valid] = _average_views(maps, views, item, axis=2)
                 result.attention = {"per_block": per_point, "overall": per_point.mean(0)}
             results.append(result)
         return results
@@ -274,10 +277,8 @@ class AffordanceDetector:
         return labels
 
 
-def _average_views(values: np.ndarray, views, nearest: list[np.ndarray], axis: int) -> np.ndarray:
-    """Carry each view's per-sampled-point values to the rows (along ``axis``) and average the views."""
-    total = None
-    for view, near in zip(views, nearest):
-        carried = np.take(values[view], near, axis=axis)
-        total = carried if total is None else total + carried
-    return total / len(nearest) if len(nearest) > 1 else total
+def _average_views(values: np.ndarray, views, item: PreparedInput, axis: int) -> np.ndarray:
+    """Average one object's views of per-sampled-point values (each put back in the first view's
+    order along ``axis``), then carry the average to the object's valid rows."""
+    mean = sum(np.roll(values[view], start, axis=axis) for view, start in zip(views, item.starts)) / len(item.starts)
+    return np.take(mean, item.nearest, axis=axis)

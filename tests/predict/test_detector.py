@@ -226,19 +226,21 @@ def test_test_time_augmentation_averages_turned_views(checkpoint):
     a, b = single(points, ["grasp", "pour"], attention=True), four(points, ["grasp", "pour"], attention=True)
     assert b.scores.shape == a.scores.shape and b.attention["overall"].shape == a.attention["overall"].shape
     assert not np.allclose(a.scores, b.scores)  # the other views are seen
-    # view v is what a single-view detector with seed v samples, turned by v quarter turns, and
-    # the scores are the average of the four views' scores
+    # view v is the one-view sample listed from row 16 v and turned by v quarter turns; each
+    # valid row's score is the average of the four views' scores at its nearest sampled point
     from lmad.data.transforms import rotation_about_y
     from lmad.predict.detector import PreparedInput
 
     prepared = four.prepare(points)
+    alone = single.prepare(points)
+    assert prepared.starts == [0, 16, 32, 48]
+    np.testing.assert_array_equal(prepared.nearest, alone.nearest)
     by_hand = []
-    for v in range(4):
-        alone = AffordanceDetector.from_pretrained(checkpoint, device="cpu", num_points=64, seed=v,
-                                                   tta=1).prepare(points)
-        turned = alone.sampled[0] @ rotation_about_y(2 * np.pi * v / 4).T
+    for v, start in enumerate(prepared.starts):
+        turned = np.roll(alone.sampled[0], -start, axis=0) @ rotation_about_y(2 * np.pi * v / 4).T
         np.testing.assert_allclose(prepared.sampled[v], turned, atol=1e-6)
-        view = PreparedInput(alone.source, alone.read, [prepared.sampled[v]], alone.nearest)
+        # the same view alone: its rows are the sample's from `start` on, so row j of the sample is its row j - start
+        view = PreparedInput(alone.source, alone.read, [prepared.sampled[v]], (alone.nearest - start) % 64, [0])
         by_hand.append(single.score_prepared([view], ["grasp", "pour"])[0].scores)
     assert np.allclose(np.mean(by_hand, 0), b.scores, atol=1e-5)
     with pytest.raises(ValueError, match="tta"):
