@@ -65,7 +65,7 @@ def draw_cloud(ax, points: np.ndarray, colors, azimuth: float = 35, elevation: f
     side = max(1, int(round(np.sqrt(size) * ax.figure.dpi / 72)))  # a marker's side in pixels
     low, high = camera[:, :2].min(0), camera[:, :2].max(0)
     centre, span = (low + high) / 2, np.maximum(high - low, 1e-9)
-    scale = min((width - side) / span[0], (height - side) / span[1]) * 0.95  # pixels per unit
+    scale = min(max(width - side, 1) / span[0], max(height - side, 1) / span[1]) * 0.95  # pixels per unit
     nearest_first = np.argsort(-camera[:, 2], kind="stable")  # z points towards the viewer
     column = np.floor((camera[nearest_first, 0] - centre[0]) * scale + (width - side) / 2).astype(np.int64)
     row = np.floor((centre[1] - camera[nearest_first, 1]) * scale + (height - side) / 2).astype(np.int64)
