@@ -209,7 +209,7 @@ def score_containers(detector) -> dict | None:
             result = detector.score_prepared([prepared], affordance_queries())[0]
             either = inside | outside
             aucs.append(roc_auc(result.scores[either, result.queries.index("contain")], inside[either]))
-            ceilings.append(carry_back_ceiling(prepared.nearest[0][either], inside[either]))
+            ceilings.append(carry_back_ceiling(prepared.nearest[either], inside[either]))
         if aucs:
             table[category.lower()] = {"objects": len(aucs), "contain_inside_vs_outside_AUC": float(np.nanmean(aucs)),
                                        "carry_back_ceiling_AUC": float(np.nanmean(ceilings))}
