@@ -16,9 +16,10 @@ from __future__ import annotations
 import importlib
 
 # Test-time views a prediction averages by default (``tta``; more views: headings about up,
-# 360/T degrees apart). One: the only count that keeps `lmad predict` of a 20k-point file within
-# 2 s on 2 cores; chosen by procedural accuracy and time, not on the real objects
-# (docs/performance.md#test-time-views).
+# 360/T degrees apart). Chosen by a written rule from procedural accuracy and time, not on the
+# real objects: the largest count whose `lmad predict` of a 20k-point file stays within 2 s on 2
+# cores. Last timed 2026-12-05 (evening): no count within 2 s, so one; four views cost about
+# 0.1 s more than one (docs/performance.md#test-time-views).
 DEFAULT_VIEWS = 1
 
 # public name -> module that defines it
