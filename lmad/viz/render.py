@@ -53,7 +53,8 @@ def draw_cloud(ax, points: np.ndarray, colors, azimuth: float = 35, elevation: f
 
     The points are drawn as one picture in the axis' pixels (fast for any M, unlike a scatter
     plot): each a square of about ``size`` (points^2, a scatter marker's area), the point nearest
-    the viewer taking each pixel.
+    the viewer taking each pixel. Lay the figure out (``tight_layout``) before drawing: the
+    picture is made at the axis' size then, and a later resize resamples it.
     """
     ax.axis("off")
     if len(points) == 0:
